@@ -1,0 +1,71 @@
+"""The Celery app: queues, routing, reliability options, and the beat schedule.
+
+This is the only scheduler of Tidings. Queues:
+
+- ``feeds``: ``refresh_feed`` tasks (fetch, parse, sanitize, store one feed);
+- ``default``: everything else (OPML imports, retention, heartbeats).
+
+Tasks are acknowledged late and re-delivered when a worker dies
+(``task_acks_late`` + ``task_reject_on_worker_lost``), so every task must be
+idempotent. Scale out by running more workers on the same broker.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, bootsteps
+from celery.signals import beat_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reader.settings")
+
+app = Celery("tidings")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_default_queue="default",
+    task_routes={"feeds.tasks.refresh_feed": {"queue": "feeds"}},
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "refresh-due-feeds": {"task": "feeds.tasks.refresh_due_feeds", "schedule": 60.0},
+        "beat-heartbeat": {"task": "reader.tasks.record_beat_heartbeat", "schedule": 30.0},
+    },
+)
+app.autodiscover_tasks()
+
+HEARTBEAT_SECONDS = 15.0
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """Records a heartbeat row every HEARTBEAT_SECONDS while the worker runs (for /healthz)."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+
+    def start(self, worker):
+        from reader.health import heartbeat_record
+
+        heartbeat_record(name="worker")
+        self.tref = worker.timer.call_repeatedly(HEARTBEAT_SECONDS, heartbeat_record, ("worker",))
+
+    def stop(self, worker):
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+
+app.steps["worker"].add(WorkerHeartbeat)
+
+
+@beat_init.connect
+def _beat_started(sender=None, **kwargs) -> None:
+    from reader.health import heartbeat_record
+
+    heartbeat_record(name="beat")

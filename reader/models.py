@@ -1,0 +1,99 @@
+"""Per-user reading state: categories, subscriptions and entry state exceptions.
+
+Read state follows DESIGN.md: an entry of a subscription is read when
+``entry.id <= subscription.read_max_id`` (bulk mark-all-read watermark, in
+first-seen order) or ``entry.published_at < subscription.unread_since`` (a new
+subscriber's old entries), unless an ``EntryState`` row says otherwise.
+``EntryState`` rows are sparse exceptions and stars.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from feeds.models import Entry, Feed
+
+
+class Category(models.Model):
+    """A user's folder of subscriptions (one level, as in Miniflux and FreshRSS)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="categories"
+    )
+    title = models.CharField(max_length=255)
+    position = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["position", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "title"], name="category_user_title_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Subscription(models.Model):
+    """A user following a shared feed, with their own title, category and read watermark."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="subscriptions")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="subscriptions"
+    )
+    title = models.CharField(max_length=512, blank=True, help_text="Per-user title override")
+    position = models.IntegerField(default=0)
+    read_max_id = models.BigIntegerField(default=0)
+    unread_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "feed"], name="subscription_user_feed_uniq")
+        ]
+        indexes = [models.Index(fields=["feed"], name="subscription_feed_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.feed.title or self.feed.url
+
+
+class EntryState(models.Model):
+    """A user's exception for one entry: read above the watermark, kept unread, or starred.
+
+    ``read`` is None (follow the watermark), True (read) or False (kept unread).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entry_states"
+    )
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="states")
+    read = models.BooleanField(null=True, blank=True)
+    starred = models.BooleanField(default=False)
+    starred_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "entry"], name="entrystate_user_entry_uniq")
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "-starred_at"],
+                name="entrystate_starred_idx",
+                condition=models.Q(starred=True),
+            )
+        ]
+
+
+class Heartbeat(models.Model):
+    """Last time a background process (worker, beat) was seen alive; read by /healthz."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    seen_at = models.DateTimeField()

@@ -1,0 +1,84 @@
+"""Shared fixtures: the standing cast of users, paths to ../shared, backend report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = "redis" if settings.REDIS_URL else "filesystem (serverless)"
+    skipped = []
+    if db != "postgresql":
+        skipped.append("PostgreSQL-only tests")
+    if not settings.REDIS_URL:
+        skipped.append("Redis-only tests")
+    if not SHARED.is_dir():
+        skipped.append("../shared corpus and cases")
+    line = f"tidings backend: database={db}, broker={broker}"
+    line += (
+        f"; skipped: {', '.join(skipped)}" if skipped else "; nothing skipped for lack of a backend"
+    )
+    return line
+
+
+def shared_path(*parts: str) -> Path:
+    """Path under ../shared; skips the calling test with a clear reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared is absent ({path} not found): shared corpus/cases tests skipped")
+    return path
+
+
+requires_postgres = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="needs PostgreSQL (DATABASE_URL unset and none on 127.0.0.1:5432)",
+)
+requires_redis = pytest.mark.skipif(
+    not settings.REDIS_URL, reason="needs Redis (REDIS_URL unset and none on 127.0.0.1:6379)"
+)
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """Alice owns things in most tests."""
+    return django_user_model.objects.create_user("alice", "alice@example.com", "alice-pass-123")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """Bob must never see Alice's objects."""
+    return django_user_model.objects.create_user("bob", "bob@example.com", "bob-pass-123")
+
+
+def child_database_url() -> str:
+    """DATABASE_URL of the test database, for child processes (worker, server)."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = params.get("USER") or "postgres"
+        host = params.get("HOST") or "127.0.0.1"
+        port = params.get("PORT") or 5432
+        return f"postgres://{user}@{host}:{port}/{params['NAME']}"
+    return f"sqlite:///{params['NAME']}"
+
+
+@pytest.fixture
+def project_env():
+    """Environment for child processes (worker, beat, server) on the test database.
+
+    Use with ``django_db(transaction=True)`` so that children see committed rows.
+    """
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "reader.settings_test"
+    env["PYTHONPATH"] = str(ROOT)
+    env["DATABASE_URL"] = child_database_url()
+    return env
