@@ -1,11 +1,16 @@
 """Root URL configuration: pages, API, client APIs, admin, health."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from reader.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("reader.api.urls")),
+    path("api/", include("reader.api.compat.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("", include("feeds.urls")),
+    path("", include("reader.page_urls")),
 ]
