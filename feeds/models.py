@@ -114,3 +114,136 @@ class EntryTombstone(models.Model):
                 fields=["feed", "identity_hash"], name="tombstone_feed_identity_uniq"
             )
         ]
+
+
+# --- Directory of recommended sources (issue 5) -------------------------------
+
+
+class SourceCategory(models.Model):
+    """A section of the directory of recommended sources (e.g. "Security"), in two languages.
+
+    ``slug`` is the stable key used by the directory files (``categories.tsv``).
+    ``edited_fields`` lists the fields the admin changed, which ``load_directory``
+    never overwrites.
+    """
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name_en = models.CharField("name (English)", max_length=128)
+    name_zh_hans = models.CharField("name (Simplified Chinese)", max_length=128, blank=True)
+    position = models.IntegerField(default=0)
+    edited_fields = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "directory category"
+        verbose_name_plural = "directory categories"
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name_en or self.slug
+
+
+class Source(models.Model):
+    """A recommended feed in the directory, curated by the admin.
+
+    ``seed_url`` is the feed URL as written in the bundled directory file (empty
+    for sources the admin created): ``load_directory`` matches rows by it, so the
+    admin may correct ``feed_url`` without the next load adding the old URL back.
+    ``edited_fields`` lists the fields the admin changed; loads never overwrite
+    them. ``feed`` is the shared ``Feed`` once the source has been linked
+    (validated or subscribed to); the source's icon is that feed's icon.
+    """
+
+    title = models.CharField(max_length=512)
+    feed_url = models.URLField("feed URL", max_length=2048)
+    site_url = models.URLField("site URL", max_length=2048, blank=True)
+    description = models.TextField(blank=True)
+    language = models.CharField(max_length=35, blank=True, help_text="en, zh-hans, ...")
+    category = models.ForeignKey(
+        SourceCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="sources"
+    )
+    position = models.IntegerField(default=0)
+    featured = models.BooleanField(default=False)
+    active = models.BooleanField(default=True, help_text="Only active sources are shown to users")
+    feed = models.ForeignKey(
+        Feed, null=True, blank=True, on_delete=models.SET_NULL, related_name="sources"
+    )
+    seed_url = models.CharField(max_length=2048, blank=True, editable=False)
+    edited_fields = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "directory source"
+        ordering = ["category__position", "position", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seed_url"], name="source_seed_url_uniq", condition=~models.Q(seed_url="")
+            )
+        ]
+        indexes = [models.Index(fields=["active", "position"], name="source_active_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DirectoryRemoval(models.Model):
+    """A bundled category or source the admin deleted, so ``load_directory`` does not restore it.
+
+    ``kind`` is "category" (``key`` = slug) or "source" (``key`` = seed URL).
+    """
+
+    kind = models.CharField(max_length=16)
+    key = models.CharField(max_length=2048)
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="directoryremoval_uniq")
+        ]
+
+
+# --- Fetch outcomes, for the admin summary and /metrics (issue 5) -------------
+
+
+class FetchLog(models.Model):
+    """One fetch of one feed: outcome, HTTP status, duration (s), bytes, entries new/updated.
+
+    Written by ``feeds.metrics.record_fetch``; rows older than a day are folded
+    into ``FetchRollup`` so that the Prometheus counters stay monotonic.
+    ``outcome`` is "ok", "not_modified" or an error kind (the fetch error kinds
+    of feeds.pipeline.fetch, "parse", "not_a_feed", "error").
+    """
+
+    feed_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=32)
+    status = models.IntegerField(null=True, blank=True)
+    duration = models.FloatField(default=0.0, help_text="seconds")
+    bytes = models.BigIntegerField(default=0)
+    new = models.IntegerField(default=0)
+    updated = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="fetchlog_at_idx")]
+
+    def __str__(self) -> str:
+        return f"feed {self.feed_id} {self.outcome} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class FetchRollup(models.Model):
+    """Totals of pruned ``FetchLog`` rows for one outcome (counts, sums, duration buckets).
+
+    ``buckets`` maps a histogram upper bound in seconds (as a string, "+Inf"
+    last) to the number of fetches that took at most that long (not cumulative).
+    """
+
+    outcome = models.CharField(max_length=32, unique=True)
+    count = models.BigIntegerField(default=0)
+    duration_sum = models.FloatField(default=0.0)
+    bytes_sum = models.BigIntegerField(default=0)
+    new_sum = models.BigIntegerField(default=0)
+    updated_sum = models.BigIntegerField(default=0)
+    buckets = models.JSONField(default=dict)
