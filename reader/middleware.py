@@ -1,0 +1,52 @@
+"""Per-request preferences of the signed-in user: interface language and time zone.
+
+Django's ``LocaleMiddleware`` picks the language from the URL, cookie and
+Accept-Language; it runs before authentication, so this middleware (placed
+after ``AuthenticationMiddleware``) overrides it with the user's saved
+``language`` when there is one. The user's ``timezone`` is activated so that
+dates in templates are shown in their local time.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+
+_SUPPORTED = {code for code, _name in settings.LANGUAGES}
+
+
+def preferred_language(request: HttpRequest) -> str | None:
+    """Return the signed-in user's supported language code, or None to follow the browser."""
+    user = getattr(request, "user", None)
+    code = (getattr(user, "language", "") or "").strip().lower().replace("_", "-")
+    if not code or not getattr(user, "is_authenticated", False):
+        return None
+    if code in {"zh", "zh-cn", "zh-sg", "zh-hans"}:
+        code = "zh-hans"
+    return code if code in _SUPPORTED else None
+
+
+class UserPreferencesMiddleware:
+    """Activate the user's language (over Accept-Language) and time zone for the request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = preferred_language(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        tz_name = getattr(getattr(request, "user", None), "timezone", "") or ""
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        response = self.get_response(request)
+        if language:
+            response.headers.setdefault("Content-Language", language)
+        return response
