@@ -14,6 +14,8 @@ export TIDINGS_DEV ?= 1
 run: .venv/.installed
 	@echo "==> Migrating the database"
 	@$(PY) manage.py migrate --no-input -v0
+	@echo "==> Loading the directory of recommended sources"
+	@$(PY) manage.py load_directory
 	@echo "==> Checking the admin account"
 	@$(PY) manage.py ensure_admin
 	@$(PY) manage.py run_all
