@@ -64,7 +64,7 @@ def parse_item_id(value: str) -> int:
 
 
 def parse_item_ids(values: list[str]) -> list[int]:
-    """Parse many ids, silently dropping malformed ones (batch semantics); order kept, no repeats."""
+    """Parse many ids, dropping malformed ones (batch semantics); order kept, no repeats."""
     seen: dict[int, None] = {}
     for value in values:
         try:
