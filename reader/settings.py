@@ -156,6 +156,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Accounts (H4): brute-force limits, client IP behind a proxy ------------
+ACCOUNTS_LOGIN_FAILURES_PER_IP = 20  # failed sign-ins per window from one IP address
+ACCOUNTS_LOGIN_FAILURES_PER_ACCOUNT = 10  # failed sign-ins per window for one username
+ACCOUNTS_LOGIN_FAILURE_PERIOD = 15 * 60  # seconds
+ACCOUNTS_RESETS_PER_IP = 10  # password-reset emails requested per window from one IP
+ACCOUNTS_RESETS_PER_ACCOUNT = 3  # password-reset emails requested per window for one email
+ACCOUNTS_RESET_PERIOD = 60 * 60  # seconds
+# Behind a reverse proxy every request comes from the proxy: trust the last X-Forwarded-For hop.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+
 # --- Email ------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_BACKEND = (

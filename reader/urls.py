@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("reader.api.urls")),
     path("api/", include("reader.api.compat.urls")),
     path("accounts/", include("accounts.urls")),
+    path("settings/", include("accounts.settings_urls")),
     path("", include("feeds.urls")),
     path("", include("reader.page_urls")),
 ]

@@ -1,0 +1,173 @@
+"""Forms of the account pages, all built on Django's auth forms (no password code of our own)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from accounts.ratelimit import client_ip, login_limits
+
+
+def rate_limit_message(seconds: int) -> str:
+    """'Too many attempts... try again in N minutes.' for a wait of ``seconds``."""
+    minutes = max(1, -(-seconds // 60))
+    return ngettext(
+        "Too many attempts. For your security, please try again in %(minutes)d minute.",
+        "Too many attempts. For your security, please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+class SignupForm(UserCreationForm):
+    """Username, email (required) and password twice; Django validates the password."""
+
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("Used only to reset your password."),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this email address already exists."))
+        return email
+
+
+class RateLimitedAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refusing further tries from an IP address or for an account
+    after too many failures (settings.ACCOUNTS_LOGIN_*), with a clear message.
+
+    ``rate_limited`` is True after clean() refused for that reason (the view answers 429).
+    """
+
+    rate_limited = False
+
+    def clean(self):
+        ip = client_ip(self.request) if self.request else "unknown"
+        account = (self.cleaned_data.get("username") or "").strip().lower()
+        per_ip, per_account = login_limits()
+        for limit, key in ((per_ip, ip), (per_account, account)):
+            if key and limit.exceeded(key):
+                self.rate_limited = True
+                raise ValidationError(
+                    rate_limit_message(limit.retry_after(key)), code="rate_limited"
+                )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            per_ip.hit(ip)
+            if account:
+                per_account.hit(account)
+            raise
+        per_account.reset(account)
+        return cleaned
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    """All IANA zone names, sorted, as form choices."""
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PreferencesForm(forms.ModelForm):
+    """The reading and display preferences on the user row."""
+
+    language = forms.ChoiceField(
+        label=_("Interface language"),
+        required=False,
+        choices=[("", _("Browser's language")), *settings.LANGUAGES],
+    )
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    entries_per_page = forms.IntegerField(label=_("Entries per page"), min_value=10, max_value=200)
+
+    class Meta:
+        model = User
+        fields = (
+            "language",
+            "timezone",
+            "theme",
+            "entries_per_page",
+            "sort_order",
+            "mark_read_on_open",
+            "show_unread_only",
+        )
+        widgets = {"theme": forms.RadioSelect, "sort_order": forms.RadioSelect}
+
+
+class TokenCreateForm(forms.Form):
+    """Name of a new personal API token."""
+
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("For example the app or script that will use it."),
+    )
+
+
+class ClientPasswordForm(forms.Form):
+    """A new client password for Google Reader / Fever apps, checked by Django's validators."""
+
+    password1 = forms.CharField(
+        label=_("Client password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Use a different password from your login password."),
+    )
+    password2 = forms.CharField(
+        label=_("Client password confirmation"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two password fields didn’t match."))
+        elif p1:
+            if self.user.check_password(p1):
+                self.add_error("password1", _("Use a different password from your login one."))
+            try:
+                password_validation.validate_password(p1, self.user)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class DeleteAccountForm(forms.Form):
+    """Confirms account deletion with the current login password."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("Your password was entered incorrectly."))
+        return password
