@@ -58,7 +58,10 @@ class Subscription(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "feed"], name="subscription_user_feed_uniq")
         ]
-        indexes = [models.Index(fields=["feed"], name="subscription_feed_idx")]
+        indexes = [
+            models.Index(fields=["feed"], name="subscription_feed_idx"),
+            models.Index(fields=["user", "category"], name="subscription_user_cat_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.feed.title or self.feed.url
@@ -88,8 +91,55 @@ class EntryState(models.Model):
                 fields=["user", "-starred_at"],
                 name="entrystate_starred_idx",
                 condition=models.Q(starred=True),
-            )
+            ),
+            # Read exceptions of a user (sparse): the unread list and counts join these.
+            models.Index(
+                fields=["user", "entry"],
+                name="entrystate_read_exc_idx",
+                condition=models.Q(read__isnull=False),
+            ),
         ]
+
+
+class ImportJob(models.Model):
+    """One OPML import of a user, run by the Celery task ``reader.tasks.import_opml``.
+
+    ``total`` is the number of feed outlines found, ``processed`` how many were
+    handled so far (progress n of N). ``failures`` is a list of
+    ``{"url": str, "reason": str}``; ``categories`` the folder titles seen;
+    ``warning`` tells where a malformed file broke (its line) when it was recovered.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    filename = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField(help_text="The uploaded OPML bytes (at most 5 MiB)")
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failures = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    warning = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="importjob_user_idx")]
+
+    def __str__(self) -> str:
+        return f"OPML import {self.pk} ({self.status}, {self.processed}/{self.total})"
 
 
 class Heartbeat(models.Model):
