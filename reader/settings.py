@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # REST API (H6): Swagger UI / Redoc files, no CDN
     "csp",  # web UI (H8): Content-Security-Policy header
 ]
 
@@ -205,18 +206,33 @@ WHITENOISE_USE_FINDERS = DEBUG or DEV_MODE
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- REST framework ---------------------------------------------------------
+# REST API (H6): the bearer token comes first so that a 401 names `Bearer` in
+# WWW-Authenticate; the session (web UI) keeps CSRF on; one exception handler
+# gives every error the {"detail", "errors"} shape (reader/api/errors.py).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",
+        "accounts.authentication.ClientPasswordBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "reader.api.errors.api_exception_handler",
+    # Per user (reader/api/base.py): writes, and outbound fetches (refresh now, discovery).
+    "DEFAULT_THROTTLE_RATES": {"api_write": "300/minute", "api_refresh": "10/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tidings API",
     "DESCRIPTION": "REST API of Tidings, a self-hosted multi-user feed reader.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # REST API (H6): /api/v1/ only; Swagger UI and Redoc served from the sidecar app (no CDN).
+    "PREPROCESSING_HOOKS": ["reader.api.schema.only_api_v1"],
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "format": "int64"}},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Security ---------------------------------------------------------------
