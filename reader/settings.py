@@ -263,14 +263,25 @@ EMBED_EXTRA_HOSTS = env_list("EMBED_EXTRA_HOSTS", [])
 TIDINGS_VERSION = "0.1.0"
 USER_AGENT = f"Tidings/{TIDINGS_VERSION} (+https://github.com/tidings-reader/tidings)"
 
-# --- Operations -------------------------------------------------------------
+# --- Operations (H7: /metrics, request counter, structured logging) ---------
+# /metrics answers 404 unless the request carries "Authorization: Bearer METRICS_TOKEN".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+MIDDLEWARE.insert(0, "reader.operations.RequestMetricsMiddleware")
+# One line per fetch at INFO on logger tidings.fetch (feed id, outcome, status, duration,
+# bytes, entries new/updated); errors at ERROR with their traceback. LOG_FORMAT=json
+# writes one JSON object a line (reader.logformat.JsonFormatter) for log collectors.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "reader.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

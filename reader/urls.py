@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from reader.health import healthz
+from reader.operations import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("reader.api.urls")),
     path("api/", include("reader.api.compat.urls")),
     path("accounts/", include("accounts.urls")),
