@@ -75,7 +75,9 @@ class Counts:
 
     def __str__(self) -> str:
         text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-        return text + (f" ({self.removed} deleted by the admin, kept deleted)" if self.removed else "")
+        return text + (
+            f" ({self.removed} deleted by the admin, kept deleted)" if self.removed else ""
+        )
 
 
 @dataclass
@@ -316,7 +318,11 @@ def directory_export_opml(*, sources: Iterable[Source] | None = None) -> str:
 
 
 def _category_outline(parent: ET.Element, category: SourceCategory) -> ET.Element:
-    attrs = {"text": category.name_en, "title": category.name_en, f"{{{OPML_NS}}}slug": category.slug}
+    attrs = {
+        "text": category.name_en,
+        "title": category.name_en,
+        f"{{{OPML_NS}}}slug": category.slug,
+    }
     if category.name_zh_hans:
         attrs[f"{{{OPML_NS}}}name-zh-hans"] = category.name_zh_hans
     return ET.SubElement(parent, "outline", attrs)
