@@ -1,3 +1,10 @@
-"""URL patterns (filled in by the owning module)."""
+"""Public pages of the directory's sources: /sources/<id>/ and /entries/<id>/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from feeds import views
+
+urlpatterns = [
+    path("sources/<int:source_id>/", views.source_page, name="public_source"),
+    path("entries/<int:entry_id>/", views.entry_page, name="public_entry"),
+]

@@ -1,3 +1,11 @@
-"""URL patterns (filled in by the owning module)."""
+"""Server-rendered pages: landing, reader, directory, subscriptions, search, icons."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from reader import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("directory/", views.directory, name="directory"),
+    path("icons/<int:feed_id>/", views.feed_icon, name="feed_icon"),
+]
