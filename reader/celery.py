@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery, bootsteps
+from celery.schedules import crontab
 from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reader.settings")
@@ -33,6 +34,10 @@ app.conf.update(
     beat_schedule={
         "refresh-due-feeds": {"task": "feeds.tasks.refresh_due_feeds", "schedule": 60.0},
         "beat-heartbeat": {"task": "reader.tasks.record_beat_heartbeat", "schedule": 30.0},
+        "prune-entries": {
+            "task": "feeds.tasks.prune_entries",
+            "schedule": crontab(hour=3, minute=17),  # nightly, off the hour
+        },
     },
 )
 app.autodiscover_tasks()

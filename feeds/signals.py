@@ -1,0 +1,26 @@
+"""Signals sent by the feeds app, so that per-user apps react without feeds importing them.
+
+``feeds`` knows nothing of users (DESIGN.md); when its shared data changes in a
+way that per-user rows must follow, it sends a signal and ``reader`` receives it.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+feed_merged = Signal()
+"""Sent by ``feeds.services.feed_merge`` inside its transaction, BEFORE the source feed is deleted.
+
+Keyword arguments: ``sender`` (the ``Feed`` class), ``source_id`` (int, the feed
+about to be deleted), ``target_id`` (int, the feed that keeps going).
+
+When the signal is sent, every entry of the source whose identity the target
+did not already have has been moved to the target (same row, same id, so its
+per-user state follows it). The source still holds exactly the entries that
+duplicate a target entry: same ``identity_hash``, different id. Receivers move
+subscriptions (without creating a duplicate subscription for a user who has
+both) and re-point per-user state of those duplicate entries to the target
+entry with the same ``identity_hash``. Whatever stays attached to the source is
+deleted with it (cascade) when the receivers return. Receivers run in the
+merge's transaction: an exception rolls the whole merge back.
+"""

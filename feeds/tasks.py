@@ -1,0 +1,72 @@
+"""Thin Celery tasks of the feeds app: they take ids and call one service.
+
+All are idempotent and acknowledged late (a worker killed mid-task gets its
+message redelivered; reader/celery.py also sets ``task_reject_on_worker_lost``):
+a second ``refresh_feed`` of the same feed finds it not due (or leased) and
+does nothing; a second ``prune_entries`` finds nothing left to prune.
+Services are imported inside the tasks so that the worker starts (and other
+tasks run) even while a pipeline module fails to import. Enqueue with
+``refresh_feed_enqueue`` so that a task created inside a
+transaction is sent only once that transaction commits.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+# Feeds claimed per statement by refresh_due_feeds, and the most per beat tick
+# (a backlog larger than that drains over the next ticks).
+CLAIM_BATCH = 500
+CLAIM_MAX_PER_RUN = 10_000
+
+
+@shared_task(name="feeds.tasks.refresh_feed", acks_late=True, ignore_result=True)
+def refresh_feed(feed_id: int, force: bool = False) -> str:
+    """Refresh one feed (queue ``feeds``, routed in reader/celery.py); returns the outcome.
+
+    ``force`` ignores the schedule but not a host's Retry-After, a disabled
+    feed, or a refresh in flight (see ``services.feed_refresh``).
+    """
+    from feeds.services import feed_refresh
+
+    return feed_refresh(feed_id=feed_id, force=force).outcome
+
+
+def refresh_feed_enqueue(*, feed_id: int, force: bool = False) -> None:
+    """Send ``refresh_feed(feed_id)`` to queue ``feeds`` when the current transaction commits.
+
+    Outside a transaction it is sent at once (``transaction.on_commit``).
+    """
+    transaction.on_commit(
+        lambda: refresh_feed.apply_async((feed_id,), {"force": force}, queue="feeds")
+    )
+
+
+@shared_task(name="feeds.tasks.refresh_due_feeds", acks_late=True, ignore_result=True)
+def refresh_due_feeds() -> int:
+    """Beat, every minute: claim due feeds (skip locked) and enqueue one ``refresh_feed`` each.
+
+    Returns how many were enqueued. A claim whose task never runs expires
+    (``scheduling.CLAIM_LEASE_SECONDS``) and the feed is claimed again.
+    """
+    from feeds.scheduling import feeds_claim_due
+
+    total = 0
+    while total < CLAIM_MAX_PER_RUN:
+        ids = feeds_claim_due(limit=CLAIM_BATCH)
+        for feed_id in ids:
+            refresh_feed_enqueue(feed_id=feed_id)
+        total += len(ids)
+        if len(ids) < CLAIM_BATCH:
+            break
+    return total
+
+
+@shared_task(name="feeds.tasks.prune_entries", acks_late=True, ignore_result=True)
+def prune_entries() -> int:
+    """Nightly: delete entries older than FEED_RETENTION_DAYS that nobody starred (tombstoned)."""
+    from feeds.services import entries_prune
+
+    return entries_prune(older_than_days=settings.FEED_RETENTION_DAYS)
