@@ -82,3 +82,18 @@ def project_env():
     env["PYTHONPATH"] = str(ROOT)
     env["DATABASE_URL"] = child_database_url()
     return env
+
+
+@pytest.fixture
+def feed_server(settings):
+    """The loopback feed server (tests/feedserver.py), started for one test.
+
+    The fetch guard's test resolver maps the example host names (``feeds.example.org``...) to it
+    and allows them by name only, so ``fetch(feed_server.url("/x.xml"))`` works while IP literals
+    and ``internal-alias.example.net`` stay blocked (cases/README.md "Hosts").
+    """
+    from tests.feedserver import FeedServer
+
+    with FeedServer() as server:
+        server.configure(settings)
+        yield server
