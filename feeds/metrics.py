@@ -159,40 +159,22 @@ def fetchlog_rollup(*, older_than: datetime | None = None, batch: int = ROLLUP_B
 # --- Figures ----------------------------------------------------------------------
 
 
-def _subscription_model():
-    # feeds never imports reader (dependencies point one way): reach the per-user
-    # model through the reverse relation instead.
-    return Feed._meta.get_field("subscriptions").related_model
-
-
-def feed_flags() -> dict[str, Exists]:
-    """``{"has_subscriber": Exists, "listed": Exists}`` for annotating Feed querysets.
-
-    ``listed``: an active directory source points at the feed.
-    """
-    from feeds.models import Source
-
-    return {
-        "has_subscriber": Exists(_subscription_model().objects.filter(feed=OuterRef("pk"))),
-        "listed": Exists(Source.objects.filter(feed=OuterRef("pk"), active=True)),
-    }
-
-
 def feed_counts(*, now: datetime | None = None) -> dict[str, int]:
     """``{"total", "due", "failing", "disabled", "unsubscribed"}`` feed counts, in one query.
 
-    ``due``: enabled, next fetch time passed, with a subscriber or an active source;
-    ``failing``: enabled with at least one consecutive error.
+    ``due``: what the scheduler would claim now (``feeds.scheduling.due_feeds``:
+    wanted, enabled, next fetch time passed, not leased); ``failing``: enabled with
+    at least one consecutive error; ``unsubscribed``: no subscriber at all.
     """
+    from feeds.scheduling import due_feeds
+
     now = now or timezone.now()
-    flags = feed_flags()
-    has_subscriber, listed = flags["has_subscriber"], flags["listed"]
+    subscription = Feed._meta.get_field("subscriptions").related_model
+    has_subscriber = Exists(subscription.objects.filter(feed=OuterRef("pk")))
+    due = due_feeds(now=now).filter(pk=OuterRef("pk"))
     return Feed.objects.aggregate(
         total=Count("pk"),
-        due=Count(
-            "pk",
-            filter=Q(disabled=False, next_fetch_at__lte=now) & (Q(has_subscriber) | Q(listed)),
-        ),
+        due=Count("pk", filter=Q(Exists(due))),
         failing=Count("pk", filter=Q(disabled=False, error_count__gt=0)),
         disabled=Count("pk", filter=Q(disabled=True)),
         unsubscribed=Count("pk", filter=~Q(has_subscriber)),
