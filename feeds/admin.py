@@ -101,7 +101,11 @@ class SourceCategoryAdmin(EditTrackingAdmin):
 
 
 class SourceForm(forms.ModelForm):
-    """A source's form: the feed URL must pass the SSRF guard (feeds.pipeline.fetch.check_url)."""
+    """A source's form: the feed URL must pass the SSRF guard (feeds.pipeline.fetch.check_url).
+
+    The name is not resolved here (the admin may be offline, or the host briefly down):
+    "Validate now" fetches it and reports DNS or network errors.
+    """
 
     class Meta:
         model = Source
@@ -122,7 +126,7 @@ class SourceForm(forms.ModelForm):
 
         url = self.cleaned_data["feed_url"]
         try:
-            check_url(url)
+            check_url(url, resolve=False)
         except FetchError as exc:
             raise ValidationError(directory._readable(exc)) from exc
         return url
