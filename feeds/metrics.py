@@ -54,6 +54,7 @@ def record_fetch(
     new: int = 0,
     updated: int = 0,
     error: str = "",
+    log: bool = True,
 ) -> FetchLog | None:
     """Record one fetch of one feed and log it as one structured INFO line.
 
@@ -62,11 +63,36 @@ def record_fetch(
     too_many_redirects, http, gone, rate_limited; or "parse", "not_a_feed", "error").
     ``status``: HTTP status or None; ``duration``: seconds of the whole refresh;
     ``bytes_``: body size after decompression; ``new``/``updated``: entries stored.
-    ``error``: the readable message for failures.
+    ``error``: the readable message for failures. ``log=False`` skips the log line
+    (for a caller that already wrote its own line for this fetch).
 
     Never raises: a metrics failure must not fail a refresh (the write runs in a
     savepoint, so a caller's transaction survives it). Returns the row, or None.
     """
+    if log:
+        _log_fetch(feed_id, outcome, status, duration, bytes_, new, updated, error)
+    try:
+        with transaction.atomic():
+            row = FetchLog.objects.create(
+                feed_id=feed_id,
+                outcome=outcome[:32],
+                status=status,
+                duration=max(duration, 0.0),
+                bytes=bytes_,
+                new=new,
+                updated=updated,
+                error=error[:2000],
+            )
+        if row.pk % ROLLUP_EVERY == 0:
+            fetchlog_rollup()
+        return row
+    except Exception:
+        logger.exception("could not record the fetch of feed %s", feed_id)
+        return None
+
+
+def _log_fetch(feed_id, outcome, status, duration, bytes_, new, updated, error) -> None:
+    """The one INFO line of a fetch: key=value text, the same fields as ``extra`` (JSON logs)."""
     logger.info(
         "fetch feed=%s outcome=%s status=%s duration=%.3f bytes=%d new=%d updated=%d%s",
         feed_id,
@@ -87,24 +113,6 @@ def record_fetch(
             "updated": updated,
         },
     )
-    try:
-        with transaction.atomic():
-            row = FetchLog.objects.create(
-                feed_id=feed_id,
-                outcome=outcome[:32],
-                status=status,
-                duration=max(duration, 0.0),
-                bytes=bytes_,
-                new=new,
-                updated=updated,
-                error=error[:2000],
-            )
-        if row.pk % ROLLUP_EVERY == 0:
-            fetchlog_rollup()
-        return row
-    except Exception:
-        logger.exception("could not record the fetch of feed %s", feed_id)
-        return None
 
 
 def _bucket_label(bound: float) -> str:
