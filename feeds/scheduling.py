@@ -239,3 +239,8 @@ def host_block(url: str, *, until: datetime, now: datetime) -> int:
         same_host |= Q(url__istartswith=f"{scheme}://{host}/")
         same_host |= Q(url__istartswith=f"{scheme}://{host}:")
     return Feed.objects.filter(same_host, next_fetch_at__lt=until).update(next_fetch_at=until)
+
+
+def host_unblock(url: str) -> None:
+    """Forget a host's Retry-After (admin action, tests). Feeds keep their ``next_fetch_at``."""
+    cache.delete(f"feeds:host-retry:{_host(url)}")

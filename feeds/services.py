@@ -21,6 +21,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from feeds import scheduling
+from feeds.metrics import record_fetch
 from feeds.models import Entry, EntryTombstone, Feed, FeedIcon, Source
 from feeds.pipeline.discover import find_feed_links
 from feeds.pipeline.fetch import FetchError, check_url, fetch
@@ -38,7 +39,7 @@ __all__ = [
     "feeds_claim_due",
 ]
 
-logger = logging.getLogger("feeds.refresh")
+logger = logging.getLogger("tidings.fetch")
 
 OK = "ok"
 NOT_MODIFIED = "not_modified"
@@ -146,7 +147,9 @@ def feed_refresh(*, feed_id: int, force: bool = False) -> RefreshResult:
     it is recorded on the feed (``error_count``, ``last_error``,
     ``last_error_kind``, ``last_status``, ``first_error_at``, back-off) and
     returned. HTTP errors never delete entries. A 304 costs no parse and one
-    UPDATE of fetch bookkeeping after the lease. Logs one INFO line per fetch.
+    UPDATE of fetch bookkeeping after the lease (plus the FetchLog row of
+    ``feeds.metrics.record_fetch``). Each fetch is logged as one structured
+    INFO line (logger ``tidings.fetch``).
 
     Raises only for database errors (the lease then expires after
     ``scheduling.FETCH_LEASE_SECONDS`` and the feed is due again).
@@ -165,6 +168,18 @@ def feed_refresh(*, feed_id: int, force: bool = False) -> RefreshResult:
         logger.exception("feed refresh crashed feed_id=%s", feed.pk)
         result = _fail(feed, now=now, started=started, kind="error", message=_crash_text(exc))
     _log(result)
+    # Admin summary and /metrics (issue 5): one FetchLog row per fetch; _log wrote the line.
+    record_fetch(
+        feed_id=result.feed_id,
+        outcome=result.outcome,
+        status=result.status,
+        duration=result.duration,
+        bytes_=result.bytes,
+        new=result.new,
+        updated=result.updated,
+        error=result.error,
+        log=False,
+    )
     return result
 
 
@@ -325,21 +340,23 @@ def _fail(
         "leased_until": None,
         "updated_at": now,
     }
-    if kind == RATE_LIMITED and (retry_after is not None or status in (429, 503)):
-        delay = (
-            scheduling.retry_after_seconds(retry_after=retry_after, now=now, interval=interval)
-            if retry_after is not None
-            else scheduling.backoff_seconds(error_count=errors, interval=interval, feed_id=feed.pk)
-        )
+    if kind == RATE_LIMITED:
+        delay = scheduling.retry_after_seconds(retry_after=retry_after, now=now, interval=interval)
+        if retry_after is None:  # no usable Retry-After: back off like any error
+            delay = scheduling.backoff_seconds(
+                error_count=errors, interval=interval, feed_id=feed.pk
+            )
         next_at = now + timedelta(seconds=delay)
         message = (
-            f"{_status_text(status)}rate limited by the server until {next_at:%Y-%m-%d %H:%M} UTC"
+            f"{_status_text(status)}rate limited by the server; "
+            f"next attempt at {next_at:%Y-%m-%d %H:%M} UTC."
         )
     else:
         delay = scheduling.backoff_seconds(error_count=errors, interval=interval, feed_id=feed.pk)
         next_at = now + timedelta(seconds=delay)
-        message = _error_text(kind, message, status)
+        message = message or _KIND_TEXT.get(kind, kind)
     if kind == "gone":
+        message = f"{message} Tidings no longer fetches it."
         fields["disabled"] = True
         fields["disabled_reason"] = message
     fields.update(last_error=message, next_fetch_at=next_at)
@@ -367,34 +384,24 @@ def _wait_for_host(feed: Feed, *, until: datetime, now: datetime) -> RefreshResu
     )
 
 
+# Used only when the error carries no message of its own.
 _KIND_TEXT = {
-    "invalid_url": "The feed address is not a valid http(s) URL",
-    "blocked": "The feed address points to a private or reserved network, which Tidings refuses",
-    "dns": "The feed's server name could not be resolved",
-    "connect": "Could not connect to the feed's server",
-    "timeout": "The feed's server did not answer in time",
-    "tls": "The feed's server has a TLS (HTTPS) problem",
-    "too_large": "The feed is larger than the size limit",
-    "too_many_redirects": "Too many redirects (or a redirect loop)",
-    "http": "The feed's server answered with an error",
-    "gone": "The feed is gone (HTTP 410): the publisher removed it; it is no longer fetched",
+    "invalid_url": "The feed address is not a valid http(s) URL.",
+    "blocked": "The feed address points to a private or reserved network, which Tidings refuses.",
+    "dns": "The feed's server name could not be resolved.",
+    "connect": "Could not connect to the feed's server.",
+    "timeout": "The feed's server did not answer in time.",
+    "tls": "The secure connection to the feed's server failed.",
+    "too_large": "The feed is larger than the size limit.",
+    "too_many_redirects": "Too many redirects (or a redirect loop).",
+    "http": "The feed's server answered with an error.",
+    "gone": "The feed is gone (HTTP 410).",
+    "parse": "The feed could not be read.",
 }
 
 
 def _status_text(status: int | None) -> str:
     return f"HTTP {status}: " if status else ""
-
-
-def _error_text(kind: str, message: str, status: int | None) -> str:
-    """A readable sentence for users and admins: what went wrong, then the detail."""
-    head = _KIND_TEXT.get(kind)
-    if head is None:
-        return message or kind
-    if kind == "http" and status:
-        head = f"The feed's server answered HTTP {status}"
-    if message and message.lower() not in head.lower():
-        return f"{head} ({message})"
-    return head
 
 
 def _not_a_feed_text(candidates) -> str:
