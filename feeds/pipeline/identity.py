@@ -1,0 +1,140 @@
+"""Entry identity: which stored entry an item of a fetched document is.
+
+Policy 1 of ``../shared/cases/README.md`` (cases P01-P04):
+
+1. the guid (RSS ``guid``, Atom ``id``, JSON Feed ``id`` as a string) when it
+   is present and unique within the document;
+2. else the normalized link when present and unique within the document;
+3. else a hash of title + content + date.
+
+The identity is stored as the SHA-256 hex of a prefixed key (``guid:``,
+``link:``, ``hash:``), unique per feed (constraint ``entry_feed_identity_uniq``).
+The remaining rule of the policy (a new guid whose normalized link is unique
+in the document and equals a stored entry's link is an update of that entry)
+needs the database, so ``feeds.pipeline.store`` applies it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from feeds.pipeline.parse import ParsedEntry
+
+__all__ = ["entry_identities", "is_tracking_param", "link_is_unique", "normalize_url"]
+
+# Tracking parameters removed from links: the policy's list plus a few
+# click identifiers that never select content.
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "xtor",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SAFE_CHARS = "/?#[]@!$&'()*+,;=:%-._~"
+_FRAGMENT_TRACKING_RE = re.compile(r"^xtor=", re.IGNORECASE)
+
+
+def is_tracking_param(name: str) -> bool:
+    """Whether a query parameter name is a tracking tag (``utm_*``, ``fbclid``...)."""
+    name = name.lower()
+    return name.startswith("utm_") or name in _TRACKING_EXACT
+
+
+def _clean_query(query: str) -> str:
+    kept = [
+        pair for pair in query.split("&") if pair and not is_tracking_param(pair.split("=", 1)[0])
+    ]
+    return "&".join(kept)
+
+
+def normalize_url(url: str) -> str:
+    """The normalized form of a link, used for identity and stored as the entry URL.
+
+    Scheme and host lower-cased, default port dropped, an empty path becomes
+    "/", tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid``,
+    ``mc_eid``, ``xtor``...) and ``#xtor=`` fragments removed, other parameters
+    kept in order and byte for byte, non-ASCII characters percent-encoded
+    (UTF-8). Returns "" for an empty or unparseable value. Pure.
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    netloc = host
+    if host and ":" in host:  # IPv6 literal
+        netloc = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
+    if parts.username or parts.password:
+        userinfo = parts.username or ""
+        if parts.password:
+            userinfo += f":{parts.password}"
+        netloc = f"{userinfo}@{netloc}"
+    path = parts.path or ("/" if netloc else "")
+    query = _clean_query(parts.query)
+    fragment = "" if _FRAGMENT_TRACKING_RE.match(parts.fragment) else parts.fragment
+    normalized = urlunsplit((scheme, netloc, path, query, fragment))
+    if not normalized.isascii():
+        normalized = quote(normalized, safe=_SAFE_CHARS)
+    return normalized
+
+
+def _sha256(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def link_is_unique(entries: Sequence[ParsedEntry]) -> list[bool]:
+    """For each entry, whether its normalized link is non-empty and unique in the document."""
+    links = [normalize_url(e.url) for e in entries]
+    counts = Counter(links)
+    return [bool(link) and counts[link] == 1 for link in links]
+
+
+def entry_identities(entries: Sequence[ParsedEntry]) -> list[str]:
+    """One identity hash (64-char SHA-256 hex) per entry, in the same order.
+
+    ``entries``: the ParsedEntry list of ONE document (uniqueness of guids and
+    links is judged within it). Guid, else normalized link, else
+    title + content + published date (policy 1). Two entries may share a hash
+    only when they share title, content and date (true duplicates); the store
+    keeps the first.
+    """
+    guids = [(e.guid or "").strip() for e in entries]
+    links = [normalize_url(e.url) for e in entries]
+    guid_counts = Counter(guids)
+    link_counts = Counter(links)
+    hashes = []
+    for entry, guid, link in zip(entries, guids, links, strict=True):
+        if guid and guid_counts[guid] == 1:
+            key = f"guid:{guid}"
+        elif link and link_counts[link] == 1:
+            key = f"link:{link}"
+        else:
+            date = entry.published.isoformat() if entry.published else ""
+            body = entry.content_html or entry.summary_html or ""
+            key = f"hash:{entry.title}\x00{body}\x00{date}"
+        hashes.append(_sha256(key))
+    return hashes
