@@ -123,3 +123,18 @@ def test_the_limit_helper_resets_a_key():
     limit.reset("k")
     assert limit.count("k") == 0
     assert limit.retry_after("k") == 60
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.filebased.FileBasedCache",  # make run (no Redis)
+        "django.core.cache.backends.locmem.LocMemCache",
+    ],
+)
+def test_the_limit_helper_works_on_the_caches_without_redis(settings, tmp_path, backend):
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path)}}
+    limit = Limit("test-backend", max_hits=3, period=60)
+    assert [limit.hit("k") for _ in range(3)] == [1, 2, 3]
+    assert limit.exceeded("k")
+    assert 55 <= limit.retry_after("k") <= 60
