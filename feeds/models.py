@@ -95,6 +95,9 @@ class Entry(models.Model):
             models.Index(fields=["feed", "-published_at", "-id"], name="entry_feed_published_idx"),
             models.Index(fields=["feed", "created_at"], name="entry_feed_created_idx"),
             models.Index(fields=["-published_at", "-id"], name="entry_published_idx"),
+            # The store's one lookup also matches stored links (identity policy: a
+            # new guid with a known link is an update), so the link is indexed too.
+            models.Index(fields=["feed", "normalized_url"], name="entry_feed_normurl_idx"),
         ]
 
     def __str__(self) -> str:
