@@ -23,18 +23,25 @@ from accounts.ratelimit import client_ip, reset_limits
 
 
 def set_language_cookie(response: HttpResponse, language: str) -> HttpResponse:
-    """Remember ``language`` in Django's language cookie (delete it when empty), so pages
-    seen after sign-out keep the user's language."""
+    """Remember ``language`` in Django's language cookie, set as django.views.i18n.set_language
+    does (deleted when empty: follow Accept-Language), so pages after sign-out keep it."""
     if language:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,
             max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
     else:
-        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        )
     return response
 
 

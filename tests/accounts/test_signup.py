@@ -194,3 +194,33 @@ def test_the_admin_creates_an_invitation_and_sees_its_link(admin_client_):
     assert invitation.created_by == admin and invitation.is_usable()
     page = client.get(f"/admin/accounts/invitation/{invitation.pk}/change/")
     assert invitation.url.encode() in page.content
+
+
+def test_the_admin_adds_a_user_and_edits_preferences_in_the_admin_site(admin_client_):
+    client, _admin = admin_client_
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "frank",
+            "password1": "frank-pass-phrase-1",
+            "password2": "frank-pass-phrase-1",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content
+    frank = User.objects.get(username="frank")
+    assert frank.check_password("frank-pass-phrase-1")
+    page = client.get(f"/admin/accounts/user/{frank.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="entries_per_page"' in page.content
+
+
+def test_the_admin_sees_tokens_without_their_hash(admin_client_, alice):
+    client, _admin = admin_client_
+    token, _raw = services.token_create(user=alice, name="alice-script")
+    listing = client.get("/admin/accounts/apitoken/")
+    assert listing.status_code == 200 and b"alice-script" in listing.content
+    page = client.get(f"/admin/accounts/apitoken/{token.pk}/change/")
+    assert page.status_code == 200
+    assert token.token_hash.encode() not in page.content
+    assert client.get("/admin/accounts/apitoken/add/").status_code == 403
