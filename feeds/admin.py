@@ -144,7 +144,7 @@ class SourceAdmin(EditTrackingAdmin):
 
     form = SourceForm
     list_display = (
-        "icon",
+        "icon_img",
         "title",
         "category",
         "language",
@@ -173,7 +173,7 @@ class SourceAdmin(EditTrackingAdmin):
         super().save_model(request, obj, form, change)
 
     @admin.display(description="")
-    def icon(self, obj: Source):
+    def icon_img(self, obj: Source):
         return _icon(obj.feed_id, obj.title)
 
     @admin.display(description="feed")
@@ -337,7 +337,7 @@ class FeedAdmin(admin.ModelAdmin):
     """Feed health: every figure is an annotation (one query per page)."""
 
     list_display = (
-        "icon",
+        "icon_img",
         "name",
         "subscribers",
         "last_fetched_at",
@@ -403,7 +403,7 @@ class FeedAdmin(admin.ModelAdmin):
         return False
 
     @admin.display(description="")
-    def icon(self, obj: Feed):
+    def icon_img(self, obj: Feed):
         return _icon(obj.pk, obj.title or obj.url)
 
     @admin.display(description="feed", ordering="title")
