@@ -654,6 +654,9 @@ def _classify(exc: Exception, host: str) -> FetchError:
         return FetchError("blocked", _blocked_message(host))
     if any(isinstance(e, NameResolutionError | socket.gaierror) for e in chain):
         return FetchError("dns", f"The host name {host} could not be resolved.")
+    # urllib3's NewConnectionError subclasses its timeout errors: a refusal is no timeout.
+    if any(isinstance(e, NewConnectionError) for e in chain):
+        return FetchError("connect", f"Could not connect to {host}: {_reason(chain)}.")
     if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
         isinstance(e, ConnectTimeoutError) for e in chain
     ):
@@ -672,8 +675,6 @@ def _classify(exc: Exception, host: str) -> FetchError:
         return FetchError("timeout", f"The server took longer than {seconds} s to answer.")
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
         return FetchError("invalid_url", f"The address is not valid: {exc}.")
-    if any(isinstance(e, NewConnectionError) for e in chain):
-        return FetchError("connect", f"Could not connect to {host}: {_reason(chain)}.")
     return FetchError(
         "connect", f"The connection to {host} failed before the response was complete."
     )
@@ -687,8 +688,9 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
         if current is None or any(current is s for s in seen):
             continue
         seen.append(current)
-        todo.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
-        todo.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked.extend(getattr(current, "args", ()))
+        todo.extend(e for e in linked if isinstance(e, BaseException))
     return seen
 
 
