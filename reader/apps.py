@@ -6,3 +6,6 @@ class ReaderConfig(AppConfig):
 
     name = "reader"
     verbose_name = "Reading"
+
+    def ready(self) -> None:
+        from reader import signals  # noqa: F401  (connects the feed_merged receiver)

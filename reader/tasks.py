@@ -18,3 +18,11 @@ def ping(token: str) -> str:
     """Write ``token`` as a heartbeat name; used by tests to prove a worker runs tasks."""
     heartbeat_record(name=f"ping:{token}"[:64])
     return token
+
+
+@shared_task(name="reader.tasks.import_opml", acks_late=True, ignore_result=True)
+def import_opml(job_id: int) -> str:
+    """Run OPML import job ``job_id`` (queue ``default``); idempotent; returns its final status."""
+    from reader.opml import opml_import_run
+
+    return opml_import_run(job_id=job_id).status

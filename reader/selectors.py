@@ -1,0 +1,480 @@
+"""Reads of per-user reading state: entry lists, one entry, unread counts, subscriptions, search.
+
+Every query here is scoped by ``user`` (DESIGN.md, "Every per-user query is
+scoped by user in a selector or service"): an entry is visible to a user when
+they subscribe to its feed, or when they starred it (starred entries stay
+readable after unsubscribing). Anything else is ``reader.errors.NotFound``.
+
+Read state (see reader/models.py): an entry of subscription ``s`` is read when an
+``EntryState`` row says so (``read`` True/False), otherwise when
+``entry.id <= s.read_max_id`` or ``entry.published_at < s.unread_since``. So the
+unread entries of a subscription are the id tail above its watermark (index
+``reader_entry_feed_tail_idx``) plus the sparse "kept unread" exceptions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+
+from feeds.models import Entry
+from reader import search
+from reader.errors import InvalidInput, NotFound
+from reader.models import Category, EntryState, ImportJob, Subscription
+
+#: Largest page of entries a caller may ask for.
+MAX_PAGE_SIZE = 500
+
+Status = Literal["unread", "read", "starred", "all"]
+Sort = Literal["newest", "oldest"]
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    """What ``entry_list`` shows.
+
+    ``status``: unread, read, starred or all. ``subscription_id`` / ``category_id``
+    narrow to one subscription or category (``category_id=0``: Uncategorized).
+    ``q``: search words (``"a phrase"``, ``-excluded``). ``published_before`` /
+    ``published_after``: aware datetimes, exclusive / inclusive bounds on
+    ``published_at``. ``sort``: newest or oldest first by ``(published_at, id)``.
+    """
+
+    status: Status = "all"
+    subscription_id: int | None = None
+    category_id: int | None = None
+    q: str = ""
+    published_before: datetime | None = None
+    published_after: datetime | None = None
+    sort: Sort = "newest"
+
+    @classmethod
+    def coerce(cls, value: EntryFilters | Mapping[str, Any] | None) -> EntryFilters:
+        """An ``EntryFilters`` from itself, a mapping of its field names, or None (defaults).
+
+        Raises ``InvalidInput`` for an unknown status or sort.
+        """
+        if value is None:
+            value = cls()
+        elif not isinstance(value, EntryFilters):
+            names = {f.name for f in fields(cls)}
+            value = cls(**{k: v for k, v in value.items() if k in names and v is not None})
+        if value.status not in ("unread", "read", "starred", "all"):
+            raise InvalidInput(f"Unknown status {value.status!r}.")
+        if value.sort not in ("newest", "oldest"):
+            raise InvalidInput(f"Unknown sort {value.sort!r}.")
+        return value
+
+
+@dataclass
+class EntryPage:
+    """One page of entries and the cursor of the next page (None at the end).
+
+    Each entry carries per-user attributes: ``is_read``, ``is_starred``,
+    ``starred_at`` (datetime or None), ``subscription_id`` (None for a starred
+    entry of a feed no longer subscribed), ``subscription_title`` (the user's
+    title, else the feed's), ``category_id``. ``entry.feed`` is preloaded.
+    """
+
+    entries: list[Entry]
+    next_cursor: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- Cursors -------------------------------------------------------------------
+
+
+def cursor_encode(*, published_at: datetime, entry_id: int) -> str:
+    """Opaque cursor (URL-safe base64) for the position just after ``(published_at, entry_id)``."""
+    raw = f"{published_at.isoformat()}|{entry_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[datetime, int]:
+    """``(published_at, entry_id)`` of a ``cursor_encode`` cursor; InvalidInput if malformed."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        published_at = parse_datetime(stamp)
+        if published_at is None or published_at.tzinfo is None:
+            raise ValueError(stamp)
+        return published_at, int(ident)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise InvalidInput("The cursor is not valid.") from exc
+
+
+# --- SQL pieces ----------------------------------------------------------------
+
+# Read by watermark/unread_since only (no exception), for subscription alias s.
+_DEFAULT_READ = (
+    "(e.id <= s.read_max_id OR (s.unread_since IS NOT NULL AND e.published_at < s.unread_since))"
+)
+_IN_TAIL = "(e.id > s.read_max_id AND (s.unread_since IS NULL OR e.published_at >= s.unread_since))"
+_IS_READ = (
+    "(CASE WHEN x.read IS NOT NULL THEN x.read WHEN s.id IS NULL THEN TRUE "
+    f"ELSE {_DEFAULT_READ} END)"
+)
+
+
+def _db_datetime(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tuple[str, list[Any]]:
+    """SQL conditions (starting with AND) on aliases s (subscription) and e (entry)."""
+    sql, params = [], []
+    if f.subscription_id is not None:
+        sql.append("s.id = %s")
+        params.append(int(f.subscription_id))
+    if f.category_id is not None:
+        if int(f.category_id) == 0:
+            sql.append("s.id IS NOT NULL AND s.category_id IS NULL")
+        else:
+            sql.append("s.category_id = %s")
+            params.append(int(f.category_id))
+    if f.published_before is not None:
+        sql.append("e.published_at < %s")
+        params.append(_db_datetime(f.published_before))
+    if f.published_after is not None:
+        sql.append("e.published_at >= %s")
+        params.append(_db_datetime(f.published_after))
+    if cursor is not None:
+        op = "<" if f.sort == "newest" else ">"
+        sql.append(f"(e.published_at, e.id) {op} (%s, %s)")
+        params += [_db_datetime(cursor[0]), cursor[1]]
+    if f.q.strip():
+        cond, cond_params = search.condition_sql(f.q, vendor=connection.vendor)
+        sql.append(cond)
+        params += cond_params
+    return "".join(f" AND {part}" for part in sql), params
+
+
+def _order(f: EntryFilters, prefix: str = "e.") -> str:
+    direction = "DESC" if f.sort == "newest" else "ASC"
+    return f"{prefix}published_at {direction}, {prefix}id {direction}"
+
+
+def _page_sql(
+    user_id: int, f: EntryFilters, cursor: tuple[datetime, int] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """SQL returning (id, sub_id, is_read, is_starred, starred_at) of one page, in order."""
+    cond, cond_params = _filter_sql(f, cursor)
+    columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
+    if f.status == "starred":
+        sql = (
+            f"SELECT {columns}, {_IS_READ} AS is_read FROM reader_entrystate x "
+            "JOIN feeds_entry e ON e.id = x.entry_id "
+            "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
+            f"WHERE x.user_id = %s AND x.starred = TRUE{cond} ORDER BY {_order(f)} LIMIT %s"
+        )
+        return _with_stars(sql, user_id, f), [user_id, *cond_params, limit, user_id]
+    if f.status == "unread":
+        # The id tail above each watermark, minus read exceptions, plus kept-unread
+        # exceptions below it. Cost grows with the user's unread entries, not the feeds'.
+        tail = (
+            f"SELECT {columns}, FALSE AS is_read FROM reader_subscription s "
+            "JOIN feeds_entry e ON e.feed_id = s.feed_id AND e.id > s.read_max_id "
+            "WHERE s.user_id = %s "
+            "AND (s.unread_since IS NULL OR e.published_at >= s.unread_since) "
+            "AND NOT EXISTS (SELECT 1 FROM reader_entrystate r WHERE r.user_id = s.user_id "
+            f"AND r.entry_id = e.id AND r.read = TRUE){cond}"
+        )
+        kept = (
+            f"SELECT {columns}, FALSE AS is_read FROM reader_entrystate x "
+            "JOIN feeds_entry e ON e.id = x.entry_id "
+            "JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
+            f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {_IN_TAIL}{cond}"
+        )
+        sql = f"SELECT * FROM ({tail} UNION ALL {kept}) e ORDER BY {_order(f)} LIMIT %s"
+        params = [user_id, *cond_params, user_id, *cond_params, limit, user_id]
+        return _with_stars(sql, user_id, f), params
+    status_cond = {"read": f" AND {_IS_READ}", "all": ""}[f.status]
+    if connection.vendor == "postgresql" and not f.q.strip():
+        # Newest (or oldest) `limit` entries of each subscribed feed through the
+        # (feed_id, published_at, id) index, then the best `limit` of those.
+        sql = (
+            "SELECT e.id, e.published_at, e.sub_id, e.is_read FROM reader_subscription s0 "
+            f"CROSS JOIN LATERAL (SELECT {columns}, {_IS_READ} AS is_read "
+            "FROM reader_subscription s JOIN feeds_entry e ON e.feed_id = s.feed_id "
+            "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+            f"WHERE s.id = s0.id{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s) e "
+            f"WHERE s0.user_id = %s ORDER BY {_order(f)} LIMIT %s"
+        )
+        params = [*cond_params, limit, user_id, limit, user_id]
+        return _with_stars(sql, user_id, f), params
+    sql = (
+        f"SELECT {columns}, {_IS_READ} AS is_read FROM reader_subscription s "
+        "JOIN feeds_entry e ON e.feed_id = s.feed_id "
+        "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+        f"WHERE s.user_id = %s{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s"
+    )
+    return _with_stars(sql, user_id, f), [user_id, *cond_params, limit, user_id]
+
+
+def _with_stars(page_sql: str, user_id: int, f: EntryFilters) -> str:
+    """Wrap a page query: add the star columns from the user's state rows (one probe per row)."""
+    return (
+        "SELECT p.id, p.sub_id, p.is_read, COALESCE(st.starred, FALSE), st.starred_at "
+        f"FROM ({page_sql}) p LEFT JOIN reader_entrystate st "
+        f"ON st.entry_id = p.id AND st.user_id = %s ORDER BY {_order(f, 'p.')}"
+    )
+
+
+# --- Entries -------------------------------------------------------------------
+
+
+def entry_list(
+    *,
+    user: Any,
+    filters: EntryFilters | Mapping[str, Any] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> EntryPage:
+    """A page of the user's entries, keyset-paginated on ``(published_at, id)``.
+
+    Stable while entries arrive: a page starts strictly after the previous
+    page's last ``(published_at, id)``, so nothing is shown twice or skipped.
+    Always 2 queries (page keys with per-user flags, then the rows with feeds),
+    whatever ``limit`` (1..500). Raises ``InvalidInput`` for a bad cursor, limit
+    or filter. Unknown or foreign subscription/category ids give an empty page.
+    """
+    f = EntryFilters.coerce(filters)
+    if not 1 <= int(limit) <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    after = cursor_decode(cursor) if cursor else None
+    sql, params = _page_sql(user.pk, f, after, int(limit) + 1)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    more = len(rows) > limit
+    entries = _hydrate(user, rows[:limit])
+    next_cursor = None
+    if more and entries:
+        last = entries[-1]
+        next_cursor = cursor_encode(published_at=last.published_at, entry_id=last.pk)
+    return EntryPage(entries=entries, next_cursor=next_cursor)
+
+
+def _hydrate(user: Any, rows: list[tuple]) -> list[Entry]:
+    """Entries (with feed) for page rows (id, sub_id, is_read, is_starred, starred_at), in order."""
+    if not rows:
+        return []
+    by_id = Entry.objects.select_related("feed").in_bulk([r[0] for r in rows])
+    subs = {s.pk: s for s in _subscriptions_cached(user, {r[1] for r in rows if r[1]})}
+    out = []
+    for entry_id, sub_id, is_read, is_starred, starred_at in rows:
+        entry = by_id.get(entry_id)
+        if entry is None:  # pruned between the two queries
+            continue
+        _annotate(entry, subs.get(sub_id), bool(is_read), bool(is_starred), starred_at)
+        out.append(entry)
+    return out
+
+
+def _subscriptions_cached(user: Any, ids: set[int]) -> list[Subscription]:
+    # Subscriptions are few per user; one small query keeps titles/categories exact.
+    return list(Subscription.objects.filter(user=user, pk__in=ids)) if ids else []
+
+
+def _annotate(
+    entry: Entry, sub: Subscription | None, is_read: bool, is_starred: bool, starred_at: Any
+) -> None:
+    if isinstance(starred_at, str):  # SQLite returns raw text in raw queries
+        starred_at = parse_datetime(starred_at)
+    entry.is_read = is_read
+    entry.is_starred = is_starred
+    entry.starred_at = starred_at if is_starred else None
+    entry.subscription_id = sub.pk if sub else None
+    entry.category_id = sub.category_id if sub else None
+    entry.subscription_title = (
+        (sub.title if sub and sub.title else "") or entry.feed.title or entry.feed.url
+    )
+
+
+def entry_get(*, user: Any, entry_id: int) -> Entry:
+    """One entry visible to ``user`` (subscribed feed, or starred by them), with per-user flags.
+
+    Same attributes as ``EntryPage`` entries. Raises ``NotFound`` (an Http404)
+    for an unknown id or an entry of a feed the user neither subscribes to nor
+    starred from: the two cases are never told apart.
+    """
+    try:
+        entry = Entry.objects.select_related("feed").get(pk=int(entry_id))
+    except (Entry.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFound("No such entry.") from exc
+    sub = Subscription.objects.filter(user=user, feed_id=entry.feed_id).first()
+    state = EntryState.objects.filter(user=user, entry=entry).first()
+    if sub is None and not (state and state.starred):
+        raise NotFound("No such entry.")
+    _annotate(entry, sub, _is_read(entry, sub, state), bool(state and state.starred), None)
+    entry.starred_at = state.starred_at if state and state.starred else None
+    return entry
+
+
+def _is_read(entry: Entry, sub: Subscription | None, state: EntryState | None) -> bool:
+    """The read rule of reader/models.py, in Python, for one entry."""
+    if state is not None and state.read is not None:
+        return state.read
+    if sub is None:
+        return True
+    return entry.pk <= sub.read_max_id or (
+        sub.unread_since is not None and entry.published_at < sub.unread_since
+    )
+
+
+def entry_search(
+    *,
+    user: Any,
+    q: str,
+    limit: int = 50,
+    offset: int = 0,
+    filters: EntryFilters | Mapping[str, Any] | None = None,
+) -> EntryPage:
+    """Entries of the user's subscriptions matching ``q``, best match first.
+
+    ``q`` syntax: words (all must match), ``"a phrase"``, ``-word`` / ``-"a phrase"``
+    to exclude, ``OR`` between words. PostgreSQL: full-text search (config
+    'simple') over title + content ranked by ``ts_rank``; words with Chinese,
+    Japanese or Korean characters match as substrings (trigram index). SQLite:
+    case-insensitive substring match ranked by date. ``filters`` may narrow by
+    status/subscription/category/dates (its ``q`` and ``sort`` are ignored).
+    Offset pagination (``limit`` 1..500); ``next_cursor`` is the next offset as
+    a string, or None. Two queries. Raises ``InvalidInput`` for an empty query.
+    """
+    if not q.strip():
+        raise InvalidInput("The search is empty.")
+    if not 1 <= int(limit) <= MAX_PAGE_SIZE or int(offset) < 0:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, offset >= 0.")
+    f = replace(EntryFilters.coerce(filters), q="", sort="newest")
+    if f.status == "starred":
+        page = entry_list(user=user, filters=replace(f, q=q), limit=limit)
+        return page
+    cond, cond_params = _filter_sql(f, None)
+    rank, rank_params = search.rank_sql(q, vendor=connection.vendor)
+    where, where_params = search.condition_sql(q, vendor=connection.vendor)
+    status_cond = {"read": f" AND {_IS_READ}", "unread": f" AND NOT {_IS_READ}", "all": ""}
+    sql = (
+        f"SELECT e.id, s.id, {_IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
+        "FROM reader_subscription s JOIN feeds_entry e ON e.feed_id = s.feed_id "
+        "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+        f"WHERE s.user_id = %s AND {where}{status_cond[f.status]}{cond} "
+        f"ORDER BY {rank} DESC, e.published_at DESC, e.id DESC LIMIT %s OFFSET %s"
+    )
+    params = [user.pk, *where_params, *cond_params, *rank_params, int(limit) + 1, int(offset)]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    entries = _hydrate(user, rows[:limit])
+    more = len(rows) > limit
+    return EntryPage(entries=entries, next_cursor=str(int(offset) + limit) if more else None)
+
+
+# --- Counts --------------------------------------------------------------------
+
+
+def unread_counts(*, user: Any) -> dict[str, Any]:
+    """Unread counts of all the user's subscriptions, in one query.
+
+    Returns ``{"subscriptions": {subscription_id: n}, "categories": {category_id
+    or None (Uncategorized): n}, "total": n, "starred": n}``; every subscription
+    and every category holding one appears, with 0 when all is read.
+    """
+    sql = (
+        "SELECT t.sub_id, MAX(t.cat_id), SUM(t.n) FROM ("
+        "SELECT s.id AS sub_id, CAST(NULL AS BIGINT) AS cat_id, COUNT(*) AS n "
+        "FROM reader_subscription s "
+        "JOIN feeds_entry e ON e.feed_id = s.feed_id AND e.id > s.read_max_id "
+        "WHERE s.user_id = %s AND (s.unread_since IS NULL OR e.published_at >= s.unread_since) "
+        "AND NOT EXISTS (SELECT 1 FROM reader_entrystate r WHERE r.user_id = s.user_id "
+        "AND r.entry_id = e.id AND r.read = TRUE) GROUP BY s.id "
+        "UNION ALL SELECT s.id, CAST(NULL AS BIGINT), COUNT(*) FROM reader_entrystate x "
+        "JOIN feeds_entry e ON e.id = x.entry_id "
+        "JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
+        f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {_IN_TAIL} GROUP BY s.id "
+        "UNION ALL SELECT s.id, s.category_id, 0 FROM reader_subscription s WHERE s.user_id = %s "
+        "UNION ALL SELECT -1, CAST(NULL AS BIGINT), COUNT(*) FROM reader_entrystate x "
+        "WHERE x.user_id = %s AND x.starred = TRUE"
+        ") t GROUP BY t.sub_id"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [user.pk] * 4)
+        rows = cur.fetchall()
+    subs: dict[int, int] = {}
+    cats: dict[int | None, int] = {}
+    starred = 0
+    for sub_id, cat_id, n in rows:
+        if sub_id == -1:
+            starred = int(n)
+            continue
+        subs[sub_id] = int(n)
+        cats[cat_id] = cats.get(cat_id, 0) + int(n)
+    return {
+        "subscriptions": subs,
+        "categories": cats,
+        "total": sum(subs.values()),
+        "starred": starred,
+    }
+
+
+# --- Subscriptions, categories, imports ----------------------------------------
+
+
+def subscription_list(*, user: Any, category_id: int | None = None) -> QuerySet[Subscription]:
+    """The user's subscriptions with feed and category loaded, ordered by position then id.
+
+    Each has ``display_title`` available as ``sub.title or sub.feed.title or
+    sub.feed.url``; the feed's ``last_error`` tells why it cannot be fetched.
+    ``category_id=0`` lists Uncategorized only.
+    """
+    qs = Subscription.objects.filter(user=user).select_related("feed", "category")
+    if category_id is not None:
+        qs = (
+            qs.filter(category__isnull=True)
+            if int(category_id) == 0
+            else qs.filter(category_id=category_id)
+        )
+    return qs.order_by("position", "id")
+
+
+def subscription_get(*, user: Any, subscription_id: int) -> Subscription:
+    """One of the user's subscriptions (feed, category loaded); NotFound otherwise."""
+    try:
+        return Subscription.objects.select_related("feed", "category").get(
+            user=user, pk=int(subscription_id)
+        )
+    except (Subscription.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFound("No such subscription.") from exc
+
+
+def category_list(*, user: Any) -> QuerySet[Category]:
+    """The user's categories ordered by position then title (Uncategorized is implicit)."""
+    return Category.objects.filter(user=user).order_by("position", "title")
+
+
+def category_get(*, user: Any, category_id: int) -> Category:
+    """One of the user's categories; NotFound otherwise."""
+    try:
+        return Category.objects.get(user=user, pk=int(category_id))
+    except (Category.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFound("No such category.") from exc
+
+
+def import_job_get(*, user: Any, job_id: int) -> ImportJob:
+    """One of the user's OPML import jobs (progress, failures); NotFound otherwise."""
+    try:
+        return ImportJob.objects.defer("data").get(user=user, pk=int(job_id))
+    except (ImportJob.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFound("No such import.") from exc
+
+
+def import_job_list(*, user: Any) -> QuerySet[ImportJob]:
+    """The user's OPML import jobs, newest first (without the uploaded bytes)."""
+    return ImportJob.objects.filter(user=user).defer("data").order_by("-created_at", "-id")
