@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.ratelimit import client_ip, login_limits
@@ -84,13 +84,18 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """settings.LANGUAGES, each named in its own language ("English", "简体中文")."""
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+
+
 class PreferencesForm(forms.ModelForm):
     """The reading and display preferences on the user row."""
 
     language = forms.ChoiceField(
         label=_("Interface language"),
         required=False,
-        choices=[("", _("Browser's language")), *settings.LANGUAGES],
+        choices=lambda: [("", _("Browser's language")), *language_choices()],
     )
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
     entries_per_page = forms.IntegerField(label=_("Entries per page"), min_value=10, max_value=200)
