@@ -12,6 +12,7 @@ export TIDINGS_DEV ?= 1
 	@touch $@
 
 run: .venv/.installed
+	@$(PY) manage.py compile_translations
 	@echo "==> Migrating the database"
 	@$(PY) manage.py migrate --no-input -v0
 	@echo "==> Loading the directory of recommended sources"
@@ -31,6 +32,7 @@ fmt: .venv/.installed
 test: .venv/.installed
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py compile_translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: .venv/.installed

@@ -8,13 +8,17 @@ REST API does not expose, so that views stay "parse, call one function, render".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _lazy
 
 from feeds.models import Feed, Source, SourceCategory
-from feeds.public import category_name
+from feeds.public import category_name, public_entry_get, public_source_get
+from reader import search, selectors
 from reader.models import Subscription
 
 
@@ -119,3 +123,222 @@ def feed_icon_feed(*, user, feed_id: int) -> Feed:
     if feed is None:
         raise Http404("No such icon")
     return feed
+
+
+# --- The reader page ------------------------------------------------------------
+
+
+@dataclass
+class SidebarCategory:
+    """A category of the sidebar with its subscriptions and unread count."""
+
+    id: int
+    title: str
+    unread: int
+    subscriptions: list[Subscription]
+    current: bool = False
+
+
+@dataclass
+class ReaderPage:
+    """Everything the three panes of /reader/ show.
+
+    ``show`` is "unread", "all" or "starred"; ``scope`` the current subscription or
+    category (or None); ``page`` an ``EntryPage``; ``entry`` the open entry (or None)
+    with ``related`` (its feed's other recent entries).
+    """
+
+    show: str
+    categories: list[SidebarCategory]
+    uncategorized: list[Subscription]
+    counts: dict
+    page: Any
+    subscription: Subscription | None = None
+    category: SidebarCategory | None = None
+    entry: Any = None
+    related: list = field(default_factory=list)
+
+
+def _sidebar(*, user, counts: dict, sub_id: int | None, cat_id: int | None):
+    subs_by_cat: dict[int | None, list[Subscription]] = {}
+    current_sub = None
+    for sub in selectors.subscription_list(user=user):
+        sub.display_title = sub.title or sub.feed.title or sub.feed.url
+        sub.unread = counts["subscriptions"].get(sub.pk, 0)
+        sub.current = sub.pk == sub_id
+        if sub.current:
+            current_sub = sub
+        subs_by_cat.setdefault(sub.category_id, []).append(sub)
+    categories = [
+        SidebarCategory(
+            id=cat.pk,
+            title=cat.title,
+            unread=counts["categories"].get(cat.pk, 0),
+            subscriptions=subs_by_cat.get(cat.pk, []),
+            current=cat.pk == cat_id,
+        )
+        for cat in selectors.category_list(user=user)
+    ]
+    return categories, subs_by_cat.get(None, []), current_sub
+
+
+def reader_page(
+    *,
+    user,
+    show: str,
+    subscription_id: int | None = None,
+    category_id: int | None = None,
+    entry_id: int | None = None,
+    cursor: str | None = None,
+    sidebar: bool = True,
+) -> ReaderPage:
+    """Compose the reader: sidebar (subscriptions, categories, unread counts), one page of
+    entries (``show``: unread/all/starred, newest or oldest first per the user's
+    preference, narrowed to a subscription or category), and the open entry.
+
+    A constant number of queries whatever the number of subscriptions (about 10).
+    Raises ``reader.errors.NotFound`` for a foreign entry id, ``InvalidInput`` for a
+    bad cursor.
+    """
+    counts = selectors.unread_counts(user=user)
+    categories, uncategorized, current_sub = (
+        _sidebar(user=user, counts=counts, sub_id=subscription_id, cat_id=category_id)
+        if sidebar
+        else ([], [], None)
+    )
+    current_cat = next((c for c in categories if c.current), None)
+    filters = selectors.EntryFilters(
+        status=show,
+        subscription_id=subscription_id,
+        category_id=category_id,
+        sort=getattr(user, "sort_order", "newest") or "newest",
+    )
+    limit = max(1, min(int(getattr(user, "entries_per_page", 50) or 50), 200))
+    page = selectors.entry_list(user=user, filters=filters, cursor=cursor, limit=limit)
+    result = ReaderPage(
+        show=show,
+        categories=categories,
+        uncategorized=uncategorized,
+        counts=counts,
+        page=page,
+        subscription=current_sub,
+        category=current_cat,
+    )
+    if entry_id is not None:
+        result.entry = selectors.entry_get(user=user, entry_id=entry_id)
+        result.related = entry_related(user=user, entry=result.entry)
+    return result
+
+
+def entry_related(*, user, entry, limit: int = 6) -> list:
+    """The newest other entries of the open entry's subscription (empty when not subscribed)."""
+    if entry.subscription_id is None:
+        return []
+    page = selectors.entry_list(
+        user=user,
+        filters=selectors.EntryFilters(status="all", subscription_id=entry.subscription_id),
+        limit=limit + 1,
+    )
+    return [e for e in page.entries if e.pk != entry.pk][:limit]
+
+
+def entry_view(*, user, entry_id: int) -> tuple[Any, list]:
+    """The entry ``entry_id`` as the reading pane shows it, and its feed's other recent entries.
+
+    Raises ``reader.errors.NotFound`` when the user can read neither.
+    """
+    entry = selectors.entry_get(user=user, entry_id=entry_id)
+    return entry, entry_related(user=user, entry=entry)
+
+
+@dataclass
+class EntryTarget:
+    """Where "Open in Tidings" leads for one entry id (see ``reader_entry_target``)."""
+
+    readable: bool = False
+    subscription_id: int | None = None
+    public: bool = False
+    source_id: int | None = None
+
+
+def reader_entry_target(*, user, entry_id: int) -> EntryTarget:
+    """Whether ``user`` can read ``entry_id`` in the reader (subscribed, or starred), else
+    whether it is a public directory entry (``source_id`` to offer a subscription)."""
+    try:
+        entry = selectors.entry_get(user=user, entry_id=entry_id)
+        return EntryTarget(readable=True, subscription_id=entry.subscription_id)
+    except Http404:
+        pass
+    try:
+        _entry, source = public_entry_get(entry_id=entry_id)
+    except Http404:
+        return EntryTarget()
+    return EntryTarget(public=True, source_id=source.pk)
+
+
+def directory_source_get(*, source_id: Any) -> Source:
+    """An active directory source by id (string or int); Http404 otherwise."""
+    value = str(source_id)
+    if not value.isdigit() or len(value) > 18:
+        raise Http404("No such source")
+    return public_source_get(source_id=int(value))
+
+
+# Plain words for the fetch failure kinds of feeds.services (recorded on Feed.last_error_kind).
+_FEED_ERROR_TEXT = {
+    "invalid_url": _lazy("The feed address is not a valid web address."),
+    "blocked": _lazy("The feed address points to a private network, which Tidings refuses."),
+    "dns": _lazy("The site's name could not be found. Is the address right?"),
+    "connect": _lazy("Tidings could not connect to the site."),
+    "timeout": _lazy("The site took too long to answer."),
+    "tls": _lazy("The site's secure connection (HTTPS) failed."),
+    "too_large": _lazy("The feed is too large."),
+    "too_many_redirects": _lazy("The site keeps redirecting (a redirect loop)."),
+    "http": _lazy("The site answered with an error."),
+    "gone": _lazy("The feed has been removed by the site; Tidings no longer fetches it."),
+    "rate_limited": _lazy("The site asked Tidings to slow down; it will try again later."),
+    "parse": _lazy("The feed could not be read: it is not valid RSS, Atom or JSON Feed."),
+    "not_a_feed": _lazy("The address is a web page, not a feed."),
+}
+
+
+def feed_error_text(feed: Feed) -> str:
+    """The feed's last fetch error in plain, translated words ("" when the last fetch worked)."""
+    if not feed.last_error and not feed.last_error_kind:
+        return ""
+    text = _FEED_ERROR_TEXT.get(feed.last_error_kind)
+    if text is None:
+        return feed.last_error
+    if feed.last_error_kind == "http" and feed.last_status:
+        return f"{text} (HTTP {feed.last_status})"
+    return str(text)
+
+
+def subscription_rows(*, user) -> list[Subscription]:
+    """The user's subscriptions for /subscriptions/, each with ``display_title`` and
+    ``error_text`` (plain words, "" when healthy). One query."""
+    rows = list(selectors.subscription_list(user=user))
+    for sub in rows:
+        sub.display_title = sub.title or sub.feed.title or sub.feed.url
+        sub.error_text = feed_error_text(sub.feed)
+    return rows
+
+
+def search_results(*, user, q: str, offset: int = 0, limit: int = 30):
+    """``selectors.entry_search`` page for ``q``, each entry with ``excerpt`` (plain text around
+    the first match) and the page with ``terms`` (the words to highlight)."""
+    page = selectors.entry_search(user=user, q=q, offset=offset, limit=limit)
+    terms = [t.text for t in search.parse_query(q) if not t.exclude and t.text != "OR"]
+    for entry in page.entries:
+        text = " ".join(strip_tags(entry.summary or entry.content or "").split())
+        entry.excerpt = _excerpt(text, terms)
+    page.terms = terms
+    return page
+
+
+def _excerpt(text: str, terms: list[str], width: int = 240) -> str:
+    lowered = text.lower()
+    hits = [lowered.find(t.lower()) for t in terms if t and lowered.find(t.lower()) >= 0]
+    start = max(0, min(hits) - width // 3) if hits else 0
+    snippet = text[start : start + width]
+    return ("…" if start else "") + snippet + ("…" if start + width < len(text) else "")

@@ -1,0 +1,557 @@
+/* Tidings web UI: a small script over server-rendered pages (no framework, no inline script).
+ * Every action calls the REST API under /api/v1/ with the session cookie and the CSRF token;
+ * without JavaScript the same controls are plain links and forms. */
+(function () {
+  "use strict";
+
+  var API = "/api/v1/";
+  var doc = document;
+
+  function $(sel, root) { return (root || doc).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || doc).querySelectorAll(sel)); }
+  function str(key, fallback) {
+    var el = doc.getElementById("js-strings");
+    var attr = el && el.getAttribute("data-" + key);
+    return attr || fallback || key;
+  }
+  function csrfToken() {
+    var meta = $('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  /* ---- Toast --------------------------------------------------------- */
+  var toastTimer = null;
+  function toast(message) {
+    var el = $(".toast");
+    if (!el) { return; }
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, 2600);
+  }
+
+  /* ---- API ----------------------------------------------------------- */
+  function api(method, path, body) {
+    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(API + path, init).then(function (response) {
+      if (response.status === 204) { return {}; }
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var error = new Error((data && data.detail) || str("error"));
+          error.status = response.status;
+          error.data = data;
+          throw error;
+        }
+        return data;
+      });
+    }, function () {
+      throw new Error(str("offline"));
+    });
+  }
+  function fail(error) { toast((error && error.message) || str("error")); }
+
+  /* ---- Unread counts in the sidebar ---------------------------------- */
+  function countEls(key) { return $$('[data-count-for="' + key + '"]'); }
+  function getCount(key) {
+    var el = countEls(key)[0];
+    return el ? parseInt(el.getAttribute("data-count") || "0", 10) || 0 : 0;
+  }
+  function setCount(key, value) {
+    value = Math.max(0, value);
+    countEls(key).forEach(function (el) {
+      el.setAttribute("data-count", String(value));
+      el.textContent = value > 0 ? String(value) : "";
+    });
+  }
+  function addCount(key, delta) { if (countEls(key).length) { setCount(key, getCount(key) + delta); } }
+  function adjustUnread(subId, catId, delta) {
+    if (subId) { addCount("sub-" + subId, delta); }
+    if (catId) { addCount("cat-" + catId, delta); }
+    addCount("unread", delta);
+    updateTitle();
+  }
+  function updateTitle() {
+    var reader = $(".reader");
+    if (!reader) { return; }
+    var base = reader.getAttribute("data-title") || doc.title.replace(/^\(\d+\)\s*/, "");
+    var total = getCount("unread");
+    doc.title = (total > 0 ? "(" + total + ") " : "") + base;
+  }
+  /* Ask the server for fresh counts (after bulk actions); tolerant of the response shape. */
+  function refreshCounts() {
+    return api("GET", "unread-counts/").then(function (data) {
+      var subs = data.subscriptions || data.by_subscription || {};
+      var cats = data.categories || data.by_category || {};
+      if (Array.isArray(subs)) {
+        subs.forEach(function (row) { setCount("sub-" + (row.subscription || row.id), row.unread || row.count || 0); });
+      } else {
+        Object.keys(subs).forEach(function (id) { setCount("sub-" + id, subs[id]); });
+      }
+      if (Array.isArray(cats)) {
+        cats.forEach(function (row) { setCount("cat-" + (row.category || row.id), row.unread || row.count || 0); });
+      } else {
+        Object.keys(cats).forEach(function (id) { setCount("cat-" + id, cats[id]); });
+      }
+      var total = data.total !== undefined ? data.total : data.unread;
+      if (total !== undefined) { setCount("unread", total); }
+      updateTitle();
+    }).catch(function () { /* counts stay as they are */ });
+  }
+
+  /* ---- Reader -------------------------------------------------------- */
+  var reader = null;
+  function items() { return $$(".entry-item"); }
+  function selectedItem() { return $(".entry-item.is-selected"); }
+  function itemFor(entryId) { return $('.entry-item[data-entry-id="' + entryId + '"]'); }
+  function currentView() { return $(".pane-entry [data-entry-view]"); }
+
+  function select(item, scroll) {
+    items().forEach(function (el) { el.classList.remove("is-selected"); });
+    if (!item) { return; }
+    item.classList.add("is-selected");
+    if (scroll !== false) { item.scrollIntoView({ block: "nearest" }); }
+  }
+
+  function setPane(name) { if (reader) { reader.setAttribute("data-pane", name); } }
+
+  function setItemRead(item, read) {
+    if (!item) { return; }
+    item.classList.toggle("is-read", read);
+    item.classList.toggle("is-unread", !read);
+  }
+
+  function syncViewButtons(view, read, starred) {
+    if (!view) { return; }
+    if (read !== null) {
+      view.setAttribute("data-read", read ? "1" : "0");
+      $$('[data-action="toggle-read"]', view).forEach(function (btn) {
+        btn.setAttribute("aria-pressed", read ? "false" : "true");
+        var label = $(".label", btn);
+        if (label) { label.textContent = read ? str("mark-unread") : str("mark-read"); }
+        btn.setAttribute("title", (read ? str("mark-unread") : str("mark-read")) + " (m)");
+      });
+    }
+    if (starred !== null) {
+      view.setAttribute("data-starred", starred ? "1" : "0");
+      $$('[data-action="toggle-star"]', view).forEach(function (btn) {
+        btn.setAttribute("aria-pressed", starred ? "true" : "false");
+        var label = $(".label", btn);
+        if (label) { label.textContent = starred ? str("unstar") : str("star"); }
+        btn.setAttribute("title", (starred ? str("unstar") : str("star")) + " (s)");
+      });
+    }
+  }
+
+  /* Mark read/unread through the API; updates the list item, the view and the counts. */
+  function setRead(entryId, read, meta) {
+    var item = itemFor(entryId);
+    var view = currentView();
+    var wasRead = item ? item.classList.contains("is-read")
+      : (view && view.getAttribute("data-entry-id") === String(entryId) && view.getAttribute("data-read") === "1");
+    if (wasRead === read) { return Promise.resolve(); }
+    var subId = (item && item.getAttribute("data-sub-id")) || (meta && meta.subId);
+    var catId = (item && item.getAttribute("data-cat-id")) || (meta && meta.catId);
+    setItemRead(item, read);
+    if (view && view.getAttribute("data-entry-id") === String(entryId)) { syncViewButtons(view, read, null); }
+    adjustUnread(subId, catId, read ? -1 : 1);
+    return api("PATCH", "entries/" + entryId + "/", { read: read }).catch(function (error) {
+      setItemRead(item, !read);
+      if (view && view.getAttribute("data-entry-id") === String(entryId)) { syncViewButtons(view, !read, null); }
+      adjustUnread(subId, catId, read ? 1 : -1);
+      fail(error);
+    });
+  }
+
+  function setStarred(entryId, starred) {
+    var item = itemFor(entryId);
+    var view = currentView();
+    function apply(value) {
+      if (item) {
+        item.setAttribute("data-starred", value ? "1" : "0");
+        var mark = $(".e-star", item);
+        if (mark) { mark.hidden = !value; }
+      }
+      if (view && view.getAttribute("data-entry-id") === String(entryId)) { syncViewButtons(view, null, value); }
+      addCount("starred", value ? 1 : -1);
+    }
+    apply(starred);
+    return api("PATCH", "entries/" + entryId + "/", { starred: starred }).catch(function (error) {
+      apply(!starred);
+      fail(error);
+    });
+  }
+
+  function viewMeta(view) {
+    return { subId: view.getAttribute("data-sub-id"), catId: view.getAttribute("data-cat-id") };
+  }
+
+  /* Load an entry into the reading pane without a full page load. */
+  function openItem(item, push) {
+    if (!item) { return; }
+    var link = $("a[data-open]", item);
+    if (!link) { return; }
+    select(item);
+    var url = link.getAttribute("href");
+    var paneUrl = url + (url.indexOf("?") >= 0 ? "&" : "?") + "partial=entry";
+    var pane = $(".pane-entry");
+    return fetch(paneUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(str("error")); }
+        return response.text();
+      })
+      .then(function (html) {
+        pane.innerHTML = html;
+        pane.scrollTop = 0;
+        setPane("entry");
+        if (push !== false) { history.pushState({ entry: item.getAttribute("data-entry-id") }, "", url); }
+        var view = currentView();
+        if (view && reader.getAttribute("data-mark-read-on-open") === "1" && item.classList.contains("is-unread")) {
+          setRead(item.getAttribute("data-entry-id"), true);
+        }
+      })
+      .catch(function () { window.location.href = url; });
+  }
+
+  function move(delta) {
+    var list = items();
+    if (!list.length) { return; }
+    var index = list.indexOf(selectedItem());
+    var next = index < 0 ? (delta > 0 ? 0 : list.length - 1) : index + delta;
+    if (next < 0 || next >= list.length) {
+      if (delta > 0) { toast(str("no-more")); }
+      return;
+    }
+    openItem(list[next]);
+  }
+
+  function moveSubscription(delta) {
+    var links = $$(".pane-sidebar .side-sub > .side-link");
+    if (!links.length) { return; }
+    var index = links.findIndex(function (a) { return a.getAttribute("aria-current") === "page"; });
+    var next = index < 0 ? (delta > 0 ? 0 : links.length - 1) : index + delta;
+    if (next >= 0 && next < links.length) { window.location.href = links[next].getAttribute("href"); }
+  }
+
+  function activeEntryId() {
+    var view = currentView();
+    if (view) { return view.getAttribute("data-entry-id"); }
+    var item = selectedItem();
+    return item ? item.getAttribute("data-entry-id") : null;
+  }
+
+  function toggleRead() {
+    var view = currentView();
+    var id = activeEntryId();
+    if (!id) { return; }
+    var item = itemFor(id);
+    var read = item ? item.classList.contains("is-read") : view && view.getAttribute("data-read") === "1";
+    setRead(id, !read, view ? viewMeta(view) : null);
+  }
+
+  function toggleStar() {
+    var view = currentView();
+    var id = activeEntryId();
+    if (!id) { return; }
+    var item = itemFor(id);
+    var starred = item ? item.getAttribute("data-starred") === "1" : view && view.getAttribute("data-starred") === "1";
+    setStarred(id, !starred);
+  }
+
+  function openOriginal() {
+    var view = currentView();
+    var link = view && $("a[data-original]", view);
+    var url = link ? link.getAttribute("href") : null;
+    if (!url) {
+      var item = selectedItem();
+      url = item && item.getAttribute("data-url");
+    }
+    if (url) { window.open(url, "_blank", "noopener,noreferrer"); }
+  }
+
+  function markAllRead(form) {
+    form = form || $('form[data-js="mark-all-read"]');
+    if (!form) { return; }
+    if (!window.confirm(str("confirm-mark-all"))) { return; }
+    var body = {};
+    ["subscription", "category", "before", "max_entry_id"].forEach(function (name) {
+      var input = form.querySelector('[name="' + name + '"]');
+      if (input && input.value) { body[name] = /^\d+$/.test(input.value) ? parseInt(input.value, 10) : input.value; }
+    });
+    return api("POST", "mark-all-read/", body).then(function () {
+      items().forEach(function (item) { setItemRead(item, true); });
+      var view = currentView();
+      if (view) { syncViewButtons(view, true, null); }
+      if (body.subscription) {
+        var subKey = "sub-" + body.subscription;
+        var n = getCount(subKey);
+        var cat = form.getAttribute("data-cat-id");
+        setCount(subKey, 0);
+        if (cat) { addCount("cat-" + cat, -n); }
+        addCount("unread", -n);
+      } else if (body.category) {
+        var catKey = "cat-" + body.category;
+        var m = getCount(catKey);
+        setCount(catKey, 0);
+        $$('[data-count-for^="sub-"][data-cat="' + body.category + '"]').forEach(function (el) { setCount(el.getAttribute("data-count-for"), 0); });
+        addCount("unread", -m);
+      } else {
+        $$("[data-count-for]").forEach(function (el) {
+          if (el.getAttribute("data-count-for") !== "starred") { setCount(el.getAttribute("data-count-for"), 0); }
+        });
+      }
+      updateTitle();
+      toast(str("marked-all"));
+      refreshCounts();
+    }).catch(fail);
+  }
+
+  function copyLink(button) {
+    var url = button.getAttribute("data-link");
+    function done() { toast(str("copied")); }
+    function failed() { toast(str("copy-failed")); }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(url).then(done, function () { fallbackCopy(url) ? done() : failed(); });
+    } else {
+      if (fallbackCopy(url)) { done(); } else { failed(); }
+    }
+  }
+  function fallbackCopy(text) {
+    var area = doc.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    doc.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = doc.execCommand("copy"); } catch (e) { ok = false; }
+    doc.body.removeChild(area);
+    return ok;
+  }
+
+  function initReader() {
+    reader = $(".reader");
+    if (!reader) { return; }
+    reader.setAttribute("data-title", doc.title.replace(/^\(\d+\)\s*/, ""));
+    var view = currentView();
+    if (view) {
+      var item = itemFor(view.getAttribute("data-entry-id"));
+      if (item) { select(item); }
+    }
+    updateTitle();
+    reader.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-open]");
+      if (link && !event.ctrlKey && !event.metaKey && !event.shiftKey && event.button === 0) {
+        event.preventDefault();
+        openItem(link.closest(".entry-item"));
+        return;
+      }
+      var back = event.target.closest('[data-action="back"]');
+      if (back) {
+        event.preventDefault();
+        setPane("list");
+        var sel = selectedItem();
+        if (sel) { sel.scrollIntoView({ block: "nearest" }); }
+        return;
+      }
+      var showSide = event.target.closest('[data-action="show-sidebar"]');
+      if (showSide) { event.preventDefault(); setPane("sidebar"); return; }
+      var copy = event.target.closest('[data-action="copy-link"]');
+      if (copy) { event.preventDefault(); copyLink(copy); }
+    });
+    reader.addEventListener("submit", function (event) {
+      var form = event.target;
+      var kind = form.getAttribute("data-js");
+      if (!kind) { return; }
+      event.preventDefault();
+      if (kind === "toggle-read") { toggleRead(); }
+      else if (kind === "toggle-star") { toggleStar(); }
+      else if (kind === "mark-all-read") { markAllRead(form); }
+    });
+    window.addEventListener("popstate", function () { window.location.reload(); });
+  }
+
+  /* ---- Directory: one-click subscribe / unsubscribe ----------------- */
+  function initDirectory() {
+    doc.addEventListener("submit", function (event) {
+      var form = event.target;
+      var kind = form.getAttribute("data-js");
+      if (kind !== "subscribe" && kind !== "unsubscribe") { return; }
+      event.preventDefault();
+      var button = $("button", form);
+      button.disabled = true;
+      var card = form.closest(".source-card");
+      var counter = card && $(".subscriber-count", card);
+      var request = kind === "subscribe"
+        ? api("POST", "subscriptions/", { url: form.getAttribute("data-feed-url") })
+        : api("DELETE", "subscriptions/" + form.getAttribute("data-subscription-id") + "/");
+      request.then(function (data) {
+        if (kind === "subscribe") {
+          var subId = data.id || (data.subscription && data.subscription.id);
+          form.setAttribute("data-js", "unsubscribe");
+          form.setAttribute("data-subscription-id", subId);
+          form.setAttribute("action", form.getAttribute("data-unsubscribe-action") || form.action);
+          button.textContent = str("unsubscribe");
+          button.classList.add("button-quiet");
+          toast(str("subscribed"));
+        } else {
+          form.setAttribute("data-js", "subscribe");
+          button.textContent = str("subscribe");
+          button.classList.remove("button-quiet");
+          toast(str("unsubscribed"));
+        }
+        if (counter) {
+          var n = (parseInt(counter.getAttribute("data-count"), 10) || 0) + (kind === "subscribe" ? 1 : -1);
+          counter.setAttribute("data-count", String(Math.max(0, n)));
+          counter.textContent = counter.textContent.replace(/\d+/, String(Math.max(0, n)));
+        }
+      }).catch(function (error) {
+        if (error.status === 409 && kind === "subscribe") { toast(str("subscribed")); return; }
+        fail(error);
+      }).then(function () { button.disabled = false; });
+    });
+  }
+
+  /* ---- OPML import with a progress bar ------------------------------ */
+  function initImport() {
+    var form = $('form[data-js="opml-import"]');
+    if (!form) { return; }
+    var box = $("#import-progress");
+    var bar = $("progress", box);
+    var status = $(".import-status", box);
+    var results = $(".import-results", box);
+    function render(job) {
+      var total = job.total || 0;
+      var processed = job.processed || 0;
+      bar.max = Math.max(total, 1);
+      bar.value = total ? processed : 0;
+      status.textContent = status.getAttribute("data-template")
+        .replace("%(processed)s", processed).replace("%(total)s", total)
+        .replace("%(created)s", job.created_count !== undefined ? job.created_count : (job.created || 0))
+        .replace("%(skipped)s", job.skipped_count !== undefined ? job.skipped_count : (job.skipped || 0));
+      results.innerHTML = "";
+      (job.failures || job.failed || []).forEach(function (failure) {
+        var li = doc.createElement("li");
+        var url = doc.createElement("span");
+        url.className = "failed";
+        url.textContent = failure.url;
+        var reason = doc.createElement("span");
+        reason.className = "muted";
+        reason.textContent = failure.reason;
+        li.appendChild(url);
+        li.appendChild(reason);
+        results.appendChild(li);
+      });
+      if (job.warning) { $(".import-warning", box).textContent = job.warning; }
+    }
+    function poll(jobId) {
+      api("GET", "opml/import/" + jobId + "/").then(function (job) {
+        render(job);
+        if (job.status === "done" || job.status === "failed") {
+          box.setAttribute("data-status", job.status);
+          bar.value = bar.max;
+          toast(job.status === "done" ? str("import-done") : str("import-failed"));
+          if (job.error) { $(".import-warning", box).textContent = job.error; }
+          refreshCounts();
+          return;
+        }
+        setTimeout(function () { poll(jobId); }, 700);
+      }).catch(fail);
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = new FormData(form);
+      box.hidden = false;
+      box.setAttribute("data-status", "running");
+      api("POST", "opml/import/", data).then(function (job) {
+        render(job);
+        poll(job.id);
+      }).catch(function (error) { box.setAttribute("data-status", "failed"); fail(error); });
+    });
+  }
+
+  /* ---- Subscriptions page: select all ------------------------------- */
+  function initSubscriptions() {
+    var all = $('input[data-js="select-all"]');
+    if (!all) { return; }
+    all.addEventListener("change", function () {
+      $$('input[name="ids"]').forEach(function (box) { box.checked = all.checked; });
+    });
+    $$("[data-confirm]").forEach(function (el) {
+      var form = el.closest("form");
+      if (!form) { return; }
+      el.addEventListener("click", function (event) {
+        if (!window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+  }
+
+  /* ---- Keyboard shortcuts ------------------------------------------- */
+  function typing(target) {
+    var tag = target.tagName;
+    return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+  var pendingG = false;
+  function showHelp() {
+    var dialog = $("#shortcuts-dialog");
+    if (dialog && typeof dialog.showModal === "function" && !dialog.open) { dialog.showModal(); }
+  }
+  function go(where) {
+    var link = $('[data-nav="' + where + '"]');
+    window.location.href = link ? link.getAttribute("href") : "/reader/?show=" + where;
+  }
+  function onKey(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    var dialog = $("#shortcuts-dialog");
+    if (dialog && dialog.open) { return; }
+    var key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "a") { go("all"); } else if (key === "u") { go("unread"); } else if (key === "s") { go("starred"); }
+      event.preventDefault();
+      return;
+    }
+    if (key === "?") { event.preventDefault(); showHelp(); return; }
+    if (key === "/") {
+      var search = $('[data-shortcut="search"]');
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    if (key === "g") { pendingG = true; setTimeout(function () { pendingG = false; }, 1500); return; }
+    if (!reader) { return; }
+    var handled = true;
+    if (key === "j") { move(1); }
+    else if (key === "k") { move(-1); }
+    else if (key === "n") { moveSubscription(1); }
+    else if (key === "p") { moveSubscription(-1); }
+    else if (key === "o" || key === "Enter") {
+      if (event.target.closest && event.target.closest("a, button")) { return; }
+      openItem(selectedItem() || items()[0]);
+    }
+    else if (key === "v") { openOriginal(); }
+    else if (key === "m") { toggleRead(); }
+    else if (key === "s") { toggleStar(); }
+    else if (key === "A" && event.shiftKey) { markAllRead(); }
+    else if (key === "r") { window.location.reload(); }
+    else { handled = false; }
+    if (handled) { event.preventDefault(); }
+  }
+
+  function init() {
+    $$('[data-action="shortcuts"]').forEach(function (button) { button.addEventListener("click", showHelp); });
+    $$("[data-select-on-focus]").forEach(function (input) { input.addEventListener("focus", function () { input.select(); }); });
+    initReader();
+    initDirectory();
+    initImport();
+    initSubscriptions();
+    doc.addEventListener("keydown", onKey);
+  }
+
+  if (doc.readyState === "loading") { doc.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();
