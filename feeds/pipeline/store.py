@@ -1,0 +1,270 @@
+"""Store: the only writer of entries. One transaction per refresh, a constant
+number of SQL statements whatever the number of entries.
+
+For a ``ParsedFeed`` of one document:
+
+1. identities (``feeds.pipeline.identity``, policy 1) and a hash of each entry's
+   raw fields are computed in Python;
+2. ONE query finds the stored entries of the feed whose identity hash is in the
+   document, or whose normalized link equals the link of an entry that is unique
+   in the document (the "new guid, same link = update" rule, P03); a second one
+   reads the tombstones of the identities still unknown (skipped when none);
+3. new entries are sanitized and inserted with one ``INSERT ... ON CONFLICT DO
+   NOTHING`` (``bulk_create(ignore_conflicts=True)`` on the unique
+   ``(feed, identity_hash)``), so a concurrent refresh cannot duplicate them;
+4. stored entries whose raw hash changed are re-sanitized and updated in place
+   with one ``UPDATE`` (``bulk_update``); their id, ``published_at`` and
+   ``created_at`` never change, so per-user read/starred state is untouched;
+5. unchanged entries cost neither a write nor any sanitizing;
+6. the feed's title, site URL, description and language are updated (one
+   ``UPDATE``) when they changed.
+
+Dates (policy 2, P05-P07): published = the entry's published, else updated,
+else the first-seen time ``now``; more than 10 minutes ahead of ``now`` is
+clamped to ``now``; ``published_at`` is set once, at insert, and an ``updated``
+bump never resurfaces an entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from feeds.models import Entry, EntryTombstone, Feed
+from feeds.pipeline.identity import entry_identities, link_is_unique, normalize_url
+from feeds.pipeline.parse import ParsedEntry, ParsedFeed
+from feeds.pipeline.sanitize import sanitize_html, text_to_html
+
+__all__ = ["FUTURE_TOLERANCE", "StoreResult", "raw_hash", "store_parsed"]
+
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+_MAX_URL = 2048
+_UPDATED_FIELDS = [
+    "identity_hash",
+    "guid",
+    "url",
+    "normalized_url",
+    "title",
+    "author",
+    "summary",
+    "content",
+    "raw_hash",
+    "updated_at",
+    "enclosures",
+    "categories",
+    "thumbnail_url",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """Counts of one ``store_parsed`` call.
+
+    ``new``: entries inserted (an insert lost to a concurrent refresh of the same
+    feed is still counted); ``updated``: stored entries rewritten because their
+    raw fields changed; ``unchanged``: stored entries left untouched;
+    ``skipped``: items dropped (tombstoned identity, or a duplicate of an earlier
+    item of the same document).
+    """
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+def raw_hash(entry: ParsedEntry) -> str:
+    """SHA-256 hex of every raw field that the stored row is derived from.
+
+    The published date is left out on purpose: it is fixed at first sight.
+    """
+    payload = [
+        entry.guid,
+        entry.url,
+        entry.title,
+        entry.author,
+        entry.summary_html,
+        entry.content_html,
+        entry.content_is_text,
+        entry.base_url,
+        entry.updated.isoformat() if entry.updated else "",
+        entry.enclosures,
+        entry.categories,
+        entry.thumbnail_url,
+    ]
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _clamp(value: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    if value is None:
+        return None
+    return now if value > now + FUTURE_TOLERANCE else value
+
+
+def _url(value: str) -> str:
+    return value if value and len(value) <= _MAX_URL else ""
+
+
+def _rendered_fields(entry: ParsedEntry, *, identity: str, digest: str, now: dt.datetime) -> dict:
+    """The sanitized column values of an entry (the costly part: nh3 runs here)."""
+    if entry.content_is_text:
+        content = text_to_html(entry.content_html, base_url=entry.base_url)
+    else:
+        content = sanitize_html(entry.content_html, base_url=entry.base_url)
+    summary = sanitize_html(entry.summary_html, base_url=entry.base_url)
+    if summary == content:
+        summary = ""
+    url = _url(entry.url)
+    return {
+        "identity_hash": identity,
+        "guid": entry.guid[:2048],
+        "url": url,
+        "normalized_url": normalize_url(url),
+        "title": entry.title,
+        "author": entry.author[:512],
+        "summary": summary,
+        "content": content,
+        "raw_hash": digest,
+        "updated_at": _clamp(entry.updated, now),
+        "enclosures": entry.enclosures,
+        "categories": entry.categories,
+        "thumbnail_url": _url(entry.thumbnail_url),
+    }
+
+
+@dataclass(slots=True)
+class _Plan:
+    inserts: list[Entry]
+    updates: list[Entry]
+    unchanged: int = 0
+    skipped: int = 0
+
+
+def _lookup(feed: Feed, hashes: list[str], links: set[str]) -> tuple[dict, dict]:
+    """ONE query: stored rows matching an identity hash or a unique link.
+
+    Returns ({identity_hash: (id, raw_hash)}, {normalized_url: id}); for a link
+    shared by several stored rows the newest row wins.
+    """
+    condition = Q(identity_hash__in=hashes)
+    if links:
+        condition |= Q(normalized_url__in=links)
+    rows = (
+        Entry.objects.filter(feed_id=feed.pk)
+        .filter(condition)
+        .order_by("-id")
+        .values_list("id", "identity_hash", "normalized_url", "raw_hash")
+    )
+    by_hash: dict[str, tuple[int, str]] = {}
+    by_link: dict[str, int] = {}
+    for pk, identity, link, digest in rows:
+        by_hash[identity] = (pk, digest)
+        if link in links:
+            by_link.setdefault(link, pk)
+    return by_hash, by_link
+
+
+def _plan(feed: Feed, entries: list[ParsedEntry], now: dt.datetime) -> _Plan:
+    identities = entry_identities(entries)
+    unique_link = link_is_unique(entries)
+    items = []
+    seen: set[str] = set()
+    duplicates = 0
+    for entry, identity, unique in zip(entries, identities, unique_link, strict=True):
+        if identity in seen:
+            duplicates += 1
+            continue
+        seen.add(identity)
+        items.append((entry, identity, normalize_url(entry.url) if unique else ""))
+    links = {link for _, _, link in items if link}
+    by_hash, by_link = _lookup(feed, [identity for _, identity, _ in items], links)
+    unknown = [identity for _, identity, _ in items if identity not in by_hash]
+    tombstoned = (
+        set(
+            EntryTombstone.objects.filter(feed_id=feed.pk, identity_hash__in=unknown).values_list(
+                "identity_hash", flat=True
+            )
+        )
+        if unknown
+        else set()
+    )
+    plan = _Plan(inserts=[], updates=[], skipped=duplicates)
+    claimed = {by_hash[identity][0] for _, identity, _ in items if identity in by_hash}
+    for entry, identity, link in items:
+        digest = raw_hash(entry)
+        if identity in by_hash:
+            pk, stored_digest = by_hash[identity]
+            if stored_digest == digest:
+                plan.unchanged += 1
+            else:
+                plan.updates.append(_updated_row(pk, entry, identity, digest, now))
+        elif identity in tombstoned:
+            plan.skipped += 1
+        elif link and by_link.get(link) is not None and by_link[link] not in claimed:
+            pk = by_link[link]
+            claimed.add(pk)
+            plan.updates.append(_updated_row(pk, entry, identity, digest, now))
+        else:
+            plan.inserts.append(_new_row(feed, entry, identity, digest, now))
+    return plan
+
+
+def _updated_row(pk: int, entry: ParsedEntry, identity: str, digest: str, now) -> Entry:
+    return Entry(pk=pk, **_rendered_fields(entry, identity=identity, digest=digest, now=now))
+
+
+def _new_row(feed: Feed, entry: ParsedEntry, identity: str, digest: str, now) -> Entry:
+    published = _clamp(entry.published or entry.updated, now) or now
+    return Entry(
+        feed_id=feed.pk,
+        published_at=published,
+        created_at=now,
+        **_rendered_fields(entry, identity=identity, digest=digest, now=now),
+    )
+
+
+def _feed_changes(feed: Feed, parsed: ParsedFeed) -> dict[str, str]:
+    """Metadata fields whose new non-empty value differs from the stored one."""
+    wanted = {
+        "title": parsed.title[:512],
+        "site_url": _url(parsed.site_url),
+        "description": parsed.description,
+        "language": parsed.language[:35],
+    }
+    return {name: value for name, value in wanted.items() if value and getattr(feed, name) != value}
+
+
+def store_parsed(*, feed: Feed, parsed: ParsedFeed, now: dt.datetime) -> StoreResult:
+    """Insert new, update changed and skip unchanged entries of ``parsed`` for ``feed``.
+
+    ``feed``: a saved Feed; ``parsed``: the ParsedFeed of one fetched document;
+    ``now``: aware datetime of the fetch (first-seen time, clamp reference).
+    Runs in one transaction with at most 6 SQL statements (lookup, tombstones,
+    insert, update, feed update, plus the savepoint pair when nested), whatever
+    the entry count. Feed metadata (title, site_url, description, language) is
+    updated when a new non-empty value differs. Returns a ``StoreResult``.
+    Database errors propagate (the transaction is rolled back: this feed only).
+    """
+    with transaction.atomic():
+        plan = _plan(feed, parsed.entries, now) if parsed.entries else _Plan(inserts=[], updates=[])
+        if plan.inserts:
+            Entry.objects.bulk_create(plan.inserts, ignore_conflicts=True)
+        if plan.updates:
+            Entry.objects.bulk_update(plan.updates, _UPDATED_FIELDS)
+        changes = _feed_changes(feed, parsed)
+        if changes:
+            Feed.objects.filter(pk=feed.pk).update(**changes)
+            for name, value in changes.items():
+                setattr(feed, name, value)
+    return StoreResult(
+        new=len(plan.inserts),
+        updated=len(plan.updates),
+        unchanged=plan.unchanged,
+        skipped=plan.skipped,
+    )
