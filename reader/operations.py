@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.exposition import choose_encoder
 
 from feeds.metrics import TidingsCollector
 
@@ -55,14 +56,17 @@ def _authorized(request: HttpRequest) -> bool:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """GET /metrics: every Tidings metric in the Prometheus text exposition format 0.0.4.
+    """GET /metrics: every Tidings metric in the Prometheus text exposition format.
 
+    The format follows the Accept header as prometheus-client negotiates it: text
+    0.0.4 by default (``text/plain; version=0.0.4``), OpenMetrics when asked.
     Requires ``Authorization: Bearer <METRICS_TOKEN>``; raises Http404 when the
     setting is empty or the token differs.
     """
     if not _authorized(request):
         raise Http404("not found")
-    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return HttpResponse(encoder(_registry()), content_type=content_type)
 
 
 class RequestMetricsMiddleware:
