@@ -127,11 +127,13 @@ class FetchError(Exception):
 class FetchResult:
     """A successful fetch.
 
-    ``status`` is the final 2xx status or 304 (then ``content`` is ``b""``); ``content`` is the
-    decompressed body (at most ``max_bytes``); ``headers`` has lower-case keys; ``content_type`` is
-    the raw Content-Type header ("" when absent); ``etag``/``last_modified`` are the validators of
-    the final response, verbatim ("" when absent); ``permanent_redirect`` is the final URL when
-    every hop was 301/308, else None; ``elapsed`` is wall-clock seconds for the whole fetch.
+    ``url`` is the requested URL as cleaned by :func:`check_url`, ``final_url`` the URL after
+    redirects. ``status`` is the final 2xx status or 304 (then ``content`` is ``b""``);
+    ``content`` is the decompressed body (at most ``max_bytes``); ``headers`` has lower-case keys;
+    ``content_type`` is the raw Content-Type header ("" when absent); ``etag`` and
+    ``last_modified`` are the validators of the final response, verbatim ("" when absent);
+    ``permanent_redirect`` is the final URL when every hop was 301/308, else None; ``elapsed`` is
+    wall-clock seconds for the whole fetch.
     """
 
     url: str
@@ -556,7 +558,7 @@ def fetch(
     """
     started = time.monotonic()
     cap = max_bytes or settings.FETCH_MAX_BYTES
-    current = check_url(url)
+    current = first = check_url(url)
     headers = _request_headers(etag, last_modified, extra_headers, user_agent)
     seen = {current}
     all_permanent = True
@@ -574,7 +576,7 @@ def fetch(
                 if status >= 400:
                     raise _http_error(response, budget)
                 content = b"" if status == 304 else _read_body(response, cap, budget)
-                return _result(url, current, response, content, hop, all_permanent, started)
+                return _result(first, current, response, content, hop, all_permanent, started)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
