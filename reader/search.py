@@ -116,10 +116,10 @@ def _sqlite_condition(terms: list[Term]) -> tuple[str, list[str]]:
 def rank_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
     """SQL expression ranking entries ``e`` for ``q`` (higher is better), and its parameters.
 
-    PostgreSQL: ``ts_rank`` of the full-text terms (0 when only CJK terms);
-    SQLite: a constant (callers then order by date).
+    PostgreSQL: ``ts_rank`` of the full-text terms; "" (no rank: callers order
+    by date) with only CJK terms or on SQLite.
     """
     terms = [t for t in parse_query(q) if not t.cjk]
     if vendor != "postgresql" or not any(not t.exclude and t.text != "OR" for t in terms):
-        return "0", []
+        return "", []
     return f"ts_rank({TSV}, websearch_to_tsquery('simple', %s))", [_websearch(terms)]

@@ -366,7 +366,8 @@ def entry_search(
         "FROM reader_subscription s JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
         f"WHERE s.user_id = %s AND {where}{status_cond[f.status]}{cond} "
-        f"ORDER BY {rank} DESC, e.published_at DESC, e.id DESC LIMIT %s OFFSET %s"
+        f"ORDER BY {rank + ' DESC, ' if rank else ''}e.published_at DESC, e.id DESC "
+        "LIMIT %s OFFSET %s"
     )
     params = [user.pk, *where_params, *cond_params, *rank_params, int(limit) + 1, int(offset)]
     with connection.cursor() as cur:

@@ -1,0 +1,101 @@
+"""Search: full-text with ranking, phrases and exclusions; Chinese words found inside sentences."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import feedparser
+import pytest
+from django.utils import timezone
+
+from reader import selectors
+from reader.errors import InvalidInput
+from tests.conftest import requires_postgres, shared_path
+from tests.reader.factories import EntryFactory, SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(user, q, **kwargs) -> list[str]:
+    return [e.title for e in selectors.entry_search(user=user, q=q, **kwargs).entries]
+
+
+@pytest.fixture
+def articles(alice):
+    sub = SubscriptionFactory(user=alice)
+    now = timezone.now()
+    rows = [
+        ("Fox news", "<p>The quick brown fox jumps. A fox again, fox!</p>", 3),
+        ("Garden notes", "<p>A brown fox visited the garden, the fox left.</p>", 2),
+        ("Jumping", "<p>Brown quick fox is not the phrase here.</p>", 1),
+        ("Dogs only", "<p>Lazy dog sleeps <a href='https://fox.example.org'>link</a>.</p>", 0),
+    ]
+    for title, content, age in rows:
+        EntryFactory(
+            feed=sub.feed, title=title, content=content, published_at=now - timedelta(days=age)
+        )
+    return sub
+
+
+@requires_postgres
+def test_results_are_ranked_best_match_first(alice, articles):
+    assert titles(alice, "fox") == ["Fox news", "Garden notes", "Jumping"]
+
+
+def test_words_match_title_and_content_but_not_markup(alice, articles):
+    assert sorted(titles(alice, "garden")) == ["Garden notes"]
+    assert sorted(titles(alice, "FOX brown")) == ["Fox news", "Garden notes", "Jumping"]
+    assert "Dogs only" not in titles(alice, "fox")  # the word sits in an href only
+
+
+def test_a_quoted_phrase_matches_the_words_in_order(alice, articles):
+    assert sorted(titles(alice, '"quick brown fox"')) == ["Fox news"]
+
+
+def test_a_minus_word_excludes(alice, articles):
+    assert sorted(titles(alice, "fox -garden")) == ["Fox news", "Jumping"]
+    assert sorted(titles(alice, 'fox -"brown quick"')) == ["Fox news", "Garden notes"]
+
+
+def test_search_is_a_filter_of_entry_list_too(alice, articles):
+    page = selectors.entry_list(user=alice, filters={"q": "fox", "sort": "oldest"})
+    assert [e.title for e in page.entries] == ["Fox news", "Garden notes", "Jumping"]
+
+
+def test_an_empty_search_is_invalid(alice):
+    with pytest.raises(InvalidInput):
+        selectors.entry_search(user=alice, q="   ")
+
+
+def _chinese_feed(alice):
+    path = shared_path("corpus", "feeds", "rss2-gb2312-chinese-investment-news.xml")
+    parsed = feedparser.parse(path.read_bytes())
+    sub = SubscriptionFactory(user=alice)
+    docs = {}
+    for item in parsed.entries:
+        entry = EntryFactory(
+            feed=sub.feed,
+            title=item.title,
+            content=item.get("summary", ""),
+            published_at=timezone.now(),
+        )
+        docs[entry.pk] = item.title + " " + re.sub(r"<[^>]*>", " ", item.get("summary", ""))
+    return docs
+
+
+@pytest.mark.parametrize("word", ["和平鸽", "原卷", "包邮", "泰山"])
+def test_a_chinese_word_inside_a_sentence_is_found(alice, word):
+    docs = _chinese_feed(alice)
+    expected = {pk for pk, text in docs.items() if word in text}
+    assert expected, "the corpus feed should contain the word"
+    found = selectors.entry_search(user=alice, q=word, limit=100).entries
+    assert {e.pk for e in found} == expected
+
+
+def test_a_chinese_word_can_be_excluded_and_mixed_with_others(alice):
+    docs = _chinese_feed(alice)
+    expected = {pk for pk, t in docs.items() if "原卷" in t and "南京" not in t}
+    found = selectors.entry_search(user=alice, q="原卷 -南京", limit=100).entries
+    assert {e.pk for e in found} == expected
+    assert len(expected) < len([t for t in docs.values() if "原卷" in t])
