@@ -192,8 +192,8 @@ def reader_mark_all_read(request: HttpRequest) -> HttpResponse:
     before = parse_datetime(request.POST.get("before", "")) if request.POST.get("before") else None
     services.mark_all_read(
         user=request.user,
-        subscription_id=_id("subscription"),
-        category_id=_id("category"),
+        subscription_id=_id("subscription_id"),
+        category_id=_id("category_id"),
         before=before,
     )
     messages.success(request, _("All marked as read"))

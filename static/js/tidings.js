@@ -280,7 +280,7 @@
     if (!form) { return; }
     if (!window.confirm(str("confirm-mark-all"))) { return; }
     var body = {};
-    ["subscription", "category", "before", "max_entry_id"].forEach(function (name) {
+    ["subscription_id", "category_id", "before", "max_entry_id"].forEach(function (name) {
       var input = form.querySelector('[name="' + name + '"]');
       if (input && input.value) { body[name] = /^\d+$/.test(input.value) ? parseInt(input.value, 10) : input.value; }
     });
@@ -288,18 +288,18 @@
       items().forEach(function (item) { setItemRead(item, true); });
       var view = currentView();
       if (view) { syncViewButtons(view, true, null); }
-      if (body.subscription) {
-        var subKey = "sub-" + body.subscription;
+      if (body.subscription_id) {
+        var subKey = "sub-" + body.subscription_id;
         var n = getCount(subKey);
         var cat = form.getAttribute("data-cat-id");
         setCount(subKey, 0);
         if (cat) { addCount("cat-" + cat, -n); }
         addCount("unread", -n);
-      } else if (body.category) {
-        var catKey = "cat-" + body.category;
+      } else if (body.category_id !== undefined) {
+        var catKey = "cat-" + body.category_id;
         var m = getCount(catKey);
         setCount(catKey, 0);
-        $$('[data-count-for^="sub-"][data-cat="' + body.category + '"]').forEach(function (el) { setCount(el.getAttribute("data-count-for"), 0); });
+        $$('[data-count-for^="sub-"][data-cat="' + body.category_id + '"]').forEach(function (el) { setCount(el.getAttribute("data-count-for"), 0); });
         addCount("unread", -m);
       } else {
         $$("[data-count-for]").forEach(function (el) {
@@ -388,15 +388,11 @@
       button.disabled = true;
       var card = form.closest(".source-card");
       var counter = card && $(".subscriber-count", card);
-      var request = kind === "subscribe"
-        ? api("POST", "subscriptions/", { url: form.getAttribute("data-feed-url") })
-        : api("DELETE", "subscriptions/" + form.getAttribute("data-subscription-id") + "/");
+      var path = "directory/" + form.getAttribute("data-source-id") + "/subscribe/";
+      var request = api(kind === "subscribe" ? "POST" : "DELETE", path);
       request.then(function (data) {
         if (kind === "subscribe") {
-          var subId = data.id || (data.subscription && data.subscription.id);
           form.setAttribute("data-js", "unsubscribe");
-          form.setAttribute("data-subscription-id", subId);
-          form.setAttribute("action", form.getAttribute("data-unsubscribe-action") || form.action);
           button.textContent = str("unsubscribe");
           button.classList.add("button-quiet");
           toast(str("subscribed"));
@@ -476,6 +472,65 @@
     });
   }
 
+  /* ---- Subscriptions page: add by URL (with a choice among discovered feeds) ---- */
+  function initAddSubscription() {
+    var form = $('form[data-js="add-subscription"]');
+    if (!form) { return; }
+    var box = $(".candidates-box");
+    var list = box && $(".candidates", box);
+    var status = $(".add-status");
+    function subscribe(url) {
+      var category = form.querySelector('[name="category"]').value;
+      var body = { url: url };
+      if (category) { body.category_id = parseInt(category, 10); }
+      var button = $('button[type="submit"]', form);
+      button.disabled = true;
+      if (status) { status.textContent = str("looking"); status.hidden = false; }
+      return api("POST", "subscriptions/", body).then(function (sub) {
+        toast(str("subscribed"));
+        window.location.href = "/reader/?show=all&sub=" + sub.id;
+      }).catch(function (error) {
+        button.disabled = false;
+        if (status) { status.hidden = true; }
+        var data = error.data || {};
+        if (data.code === "discovery_choice" && data.candidates && box) {
+          list.innerHTML = "";
+          data.candidates.forEach(function (candidate) {
+            var li = doc.createElement("li");
+            var pick = doc.createElement("button");
+            pick.type = "button";
+            pick.className = "button button-small";
+            pick.textContent = str("subscribe");
+            pick.addEventListener("click", function () { subscribe(candidate.url); });
+            var label = doc.createElement("span");
+            var strong = doc.createElement("strong");
+            strong.textContent = candidate.title || candidate.url;
+            var small = doc.createElement("span");
+            small.className = "muted small";
+            small.textContent = candidate.url;
+            label.appendChild(strong);
+            label.appendChild(doc.createElement("br"));
+            label.appendChild(small);
+            li.appendChild(pick);
+            li.appendChild(label);
+            list.appendChild(li);
+          });
+          box.hidden = false;
+          return;
+        }
+        if (data.code === "subscription_exists" && data.subscription_id) {
+          window.location.href = "/reader/?show=all&sub=" + data.subscription_id;
+          return;
+        }
+        fail(error);
+      });
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      subscribe(form.querySelector('[name="url"]').value.trim());
+    });
+  }
+
   /* ---- Subscriptions page: select all ------------------------------- */
   function initSubscriptions() {
     var all = $('input[data-js="select-all"]');
@@ -550,6 +605,7 @@
     initDirectory();
     initImport();
     initSubscriptions();
+    initAddSubscription();
     doc.addEventListener("keydown", onKey);
   }
 
