@@ -31,7 +31,13 @@ FEED_LINK_TYPES = {
     "application/x-atom+xml": "application/atom+xml",
     "text/atom+xml": "application/atom+xml",
     "application/feed+json": "application/feed+json",
+    # Seen in the wild (corpus pages): JSON Feed as application/json, Hugo's bare rss/atom types.
+    "application/json": "application/feed+json",
+    "application/rss": "application/rss+xml",
+    "application/atom": "application/atom+xml",
 }
+# application/json alternates that are APIs, not feeds (WordPress REST, oEmbed).
+_NOT_FEEDS = re.compile(r"/wp-json/|[?&/]oembed|rest_route=", re.I)
 COMMON_PATHS = ("/feed", "/rss", "/atom.xml", "/index.xml", "/feed.json")
 _ROOT_TYPES = {
     "rss": "application/rss+xml",
@@ -80,7 +86,7 @@ def find_feed_links(html: bytes | str, base_url: str) -> list[FeedCandidate]:
         rel = set((link.get("rel") or "").lower().split())
         kind = FEED_LINK_TYPES.get((link.get("type") or "").split(";")[0].strip().lower())
         href = (link.get("href") or "").strip()
-        if not kind or not href or not rel & {"alternate", "feed"}:
+        if not kind or not href or not rel & {"alternate", "feed"} or _NOT_FEEDS.search(href):
             continue
         try:
             url = check_url(urljoin(base, href), resolve=False)
