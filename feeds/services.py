@@ -23,7 +23,6 @@ from django.utils import timezone
 from feeds import scheduling
 from feeds.metrics import record_fetch
 from feeds.models import Entry, EntryTombstone, Feed, FeedIcon, Source
-from feeds.pipeline.discover import find_feed_links
 from feeds.pipeline.fetch import FetchError, check_url, fetch
 from feeds.pipeline.parse import NotAFeedError, ParseError, parse_feed
 from feeds.pipeline.store import store_parsed
@@ -244,6 +243,8 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
             fetched.content, url=fetched.final_url, content_type=fetched.content_type
         )
     except NotAFeedError:
+        from feeds.pipeline.discover import find_feed_links  # only this path needs discovery
+
         candidates = find_feed_links(fetched.content, fetched.final_url)
         return _fail(feed, kind="not_a_feed", message=_not_a_feed_text(candidates), **common)
     except ParseError as exc:
