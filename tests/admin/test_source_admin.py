@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from feeds.directory import OPML_NS
-from feeds.models import Source, SourceCategory
+from feeds.models import FetchLog, Source, SourceCategory
 from tests.admin.conftest import RSS_TWO_ITEMS
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +73,9 @@ def test_validate_now_fetches_through_the_pipeline_and_shows_the_entry_count(
     assert source.feed.entries.count() == 2
     assert source.feed.last_status == 200
     assert feed_server.hits("/news.xml") >= 1
+    # feed_refresh recorded the fetch for the summary page and /metrics.
+    log = FetchLog.objects.get(feed_id=source.feed_id)
+    assert (log.outcome, log.status, log.new) == ("ok", 200, 2)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -85,6 +88,8 @@ def test_validate_now_shows_the_pipelines_error(admin_client, feed_server, pipel
     assert "404" in message
     source.refresh_from_db()
     assert source.feed.error_count == 1
+    log = FetchLog.objects.get(feed_id=source.feed_id)
+    assert (log.outcome, log.status) == ("http", 404)
 
 
 def test_validate_now_reports_a_refused_address(admin_client, pipeline):
