@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import email.utils
 import html as html_module
 import io
 import json
@@ -396,7 +397,8 @@ def _replace_doctype(text: str, start: int, limit: int) -> str:
         value = value_dq or value_sq
         if _SAFE_ENTITY_VALUE_RE.match(value):
             safe.append(f'<!ENTITY {entity} "{value}">')
-    replacement = f"<!DOCTYPE {name} [\n" + "\n".join(safe) + "\n]>" if safe else ""
+    # One declaration per line: feedparser re-reads them with line-anchored patterns.
+    replacement = f"\n<!DOCTYPE {name} [\n" + "\n".join(safe) + "\n]>" if safe else ""
     return text[:start] + replacement + text[end:]
 
 
@@ -677,7 +679,7 @@ def parse_date(raw: str | None, parsed: time.struct_time | None = None) -> dt.da
     if parsed is None:
         parsed = feedparser.datetimes._parse_date(raw)
     if parsed is None:
-        return None
+        return _rfc822_date(raw)
     try:
         value = dt.datetime(*parsed[:6], tzinfo=UTC)
     except (TypeError, ValueError):
@@ -686,6 +688,20 @@ def parse_date(raw: str | None, parsed: time.struct_time | None = None) -> dt.da
     if not any(year in raw for year in years):
         return None
     return _aware(value)
+
+
+def _rfc822_date(raw: str) -> dt.datetime | None:
+    """RFC 822 spellings feedparser refuses (e.g. no seconds), via the email package."""
+    try:
+        fields = email.utils.parsedate_tz(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if not fields or str(fields[0]) not in raw:
+        return None
+    try:
+        return _aware(dt.datetime.fromtimestamp(email.utils.mktime_tz(fields), UTC))
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def _date(raw: Any, parsed: Any) -> dt.datetime | None:
