@@ -255,6 +255,10 @@ FETCH_TIMEOUT_TOTAL = env_int("FETCH_TIMEOUT_TOTAL", 30)  # seconds per fetch
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 10 * 1024 * 1024)  # after decompression
 FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
 FETCH_ALLOWED_HOSTS = env_list("FETCH_ALLOWED_HOSTS", [])
+# Fetch (H1), test-only hooks, never read from the environment: host name -> IP (or a callable
+# returning one) for the SSRF guard's resolver, and a CA bundle path for TLS verification.
+FETCH_TEST_HOST_MAP: dict = {}
+FETCH_CA_BUNDLE: str | None = None
 FEED_MIN_INTERVAL = env_int("FEED_MIN_INTERVAL", 15 * 60)  # seconds
 FEED_MAX_INTERVAL = env_int("FEED_MAX_INTERVAL", 24 * 3600)  # seconds
 FEED_RETENTION_DAYS = env_int("FEED_RETENTION_DAYS", 180)
