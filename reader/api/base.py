@@ -10,6 +10,7 @@ output serializer.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from rest_framework import serializers
@@ -65,6 +66,8 @@ class ApiView(APIView):
     schema = ApiAutoSchema()
     #: Serializer validating the query string (documented by ApiAutoSchema as a 400 source).
     query_serializer_class: type[serializers.Serializer] | None = None
+    #: True when the query or body names ids of the user's objects (documents the 404).
+    references_ids = False
 
     def query_params(self) -> dict[str, Any]:
         """Validated query parameters (400 with field errors when invalid)."""
@@ -98,3 +101,14 @@ class IdConverter:
     def to_url(self, value: int) -> str:
         """The id as a string."""
         return str(value)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """ISO 8601 timestamp, always in UTC (``...Z``), whatever the user's active time zone.
+
+    Input without an offset is taken as UTC.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)

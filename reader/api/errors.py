@@ -2,19 +2,26 @@
 
 Every error response of the API is a JSON object::
 
-    {"detail": "<readable message>", "errors": {"<field>": ["<message>", ...]}}
+    {"detail": "<readable message>", "code": "<machine code>",
+     "errors": {"<field>": ["<message>", ...]}}
 
-``errors`` is always present (empty for errors that are not about fields);
-nested field errors are flattened to dotted keys (``"ids.3"``), and errors that
-concern the whole body are under ``"non_field_errors"``. A few errors add one
+``code`` is a stable snake_case word (``invalid``, ``parse_error``,
+``not_authenticated``, ``authentication_failed``, ``permission_denied``,
+``not_found``, ``method_not_allowed``, ``unsupported_media_type``,
+``throttled``, ``payload_too_large``, ``subscription_exists``,
+``category_exists``, ``discovery_choice``, ``feed_not_found``,
+``feed_unreachable``, ``invalid_url``, ``opml_invalid``...). ``errors`` is
+always present (empty for errors that are not about fields); nested field
+errors are flattened to dotted keys (``"ids.3"``), and errors that concern the
+whole body are under ``"non_field_errors"``. A few errors add one
 extra key documented on their endpoint (``candidates`` on a subscription URL
 that is not a feed, ``subscription_id`` on a duplicate subscription).
 
 Statuses: 400 bad input (including unparsable bodies, which DRF reports as a
 ParseError and Django as a SuspiciousOperation), 401 (with ``WWW-Authenticate``),
 403 (CSRF failure on session writes), 404 (unknown *or foreign* id: the body is
-the same, ``{"detail": "Not found.", "errors": {}}``), 405, 409, 413, 415 and
-429 (with ``Retry-After``, in seconds). Unexpected exceptions still produce a
+the same, ``{"detail": "Not found.", "code": "not_found", "errors": {}}``),
+405, 409, 413, 415 and 429 (with ``Retry-After``, in seconds). Unexpected exceptions still produce a
 500 so that bugs are not hidden; input never should.
 """
 
@@ -24,11 +31,21 @@ from typing import Any
 
 from django.core import exceptions as django_exceptions
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from reader.errors import (
+    CategoryExists,
+    DiscoveryChoice,
+    OpmlTooLarge,
+    ReaderError,
+    SubscriptionExists,
+)
+
 NOT_FOUND_DETAIL = "Not found."
+NOT_FOUND_BODY = {"detail": NOT_FOUND_DETAIL, "code": "not_found", "errors": {}}
 
 
 class Conflict(exceptions.APIException):
@@ -50,8 +67,8 @@ class PayloadTooLarge(exceptions.APIException):
 class ApiError(exceptions.APIException):
     """An error with a chosen status, field errors and extra top-level keys.
 
-    ``ApiError(status=400, detail="...", errors={"url": ["..."]}, extra={"candidates": [...]})``
-    renders as ``{"detail": ..., "errors": {...}, **extra}``.
+    ``ApiError(status_code=400, detail="...", code="x", errors={"url": ["..."]}, extra={...})``
+    renders as ``{"detail": ..., "code": "x", "errors": {...}, **extra}``.
     """
 
     def __init__(
@@ -59,11 +76,13 @@ class ApiError(exceptions.APIException):
         *,
         status_code: int,
         detail: str,
+        code: str = "invalid",
         errors: dict[str, list[str]] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(detail=detail)
+        super().__init__(detail=detail, code=code)
         self.status_code = status_code
+        self.code = code
         self.field_errors = errors or {}
         self.extra = extra or {}
 
@@ -93,8 +112,54 @@ def flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
     return {key: [str(data)]}
 
 
+# Field that a reading-service error is about, when the view did not say.
+_READER_ERROR_FIELDS = {"invalid_url": "url", "opml_invalid": "file", "feed_not_found": "url"}
+
+
+def reader_error(exc: ReaderError, *, field: str | None = None) -> ApiError:
+    """The API error for a reading-service error (reader.errors): 409, 413 or 400.
+
+    ``SubscriptionExists`` adds ``subscription_id``, ``CategoryExists``
+    ``category_id``, ``DiscoveryChoice`` the ``candidates`` (url, title, type).
+    """
+    field = field or _READER_ERROR_FIELDS.get(exc.code, "non_field_errors")
+    errors = {field: [exc.message]}
+    if isinstance(exc, SubscriptionExists):
+        extra = {"subscription_id": exc.subscription.pk}
+        return ApiError(status_code=409, detail=exc.message, code=exc.code, extra=extra)
+    if isinstance(exc, CategoryExists):
+        extra = {"category_id": exc.category.pk}
+        return ApiError(
+            status_code=409,
+            detail=exc.message,
+            code=exc.code,
+            errors={"title": [exc.message]},
+            extra=extra,
+        )
+    if isinstance(exc, OpmlTooLarge):
+        return ApiError(status_code=413, detail=exc.message, code=exc.code)
+    if isinstance(exc, DiscoveryChoice):
+        extra = {"candidates": [candidate_dict(c) for c in exc.candidates]}
+        return ApiError(
+            status_code=400, detail=exc.message, code=exc.code, errors=errors, extra=extra
+        )
+    return ApiError(status_code=400, detail=exc.message, code=exc.code, errors=errors)
+
+
+def candidate_dict(candidate: Any) -> dict[str, str]:
+    """A discovery candidate (FeedCandidate or mapping) as ``{"url", "title", "type"}``."""
+    get = candidate.get if isinstance(candidate, dict) else lambda k: getattr(candidate, k, "")
+    return {
+        "url": str(get("url") or ""),
+        "title": str(get("title") or ""),
+        "type": str(get("type") or ""),
+    }
+
+
 def _translate(exc: Exception) -> Exception:
     """Map Django and service exceptions onto DRF exceptions of the right status."""
+    if isinstance(exc, ReaderError):
+        return reader_error(exc)
     if isinstance(exc, Http404):
         return exceptions.NotFound(NOT_FOUND_DETAIL)
     if isinstance(exc, django_exceptions.RequestDataTooBig):
@@ -127,16 +192,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 def error_body(exc: Exception, data: Any) -> dict[str, Any]:
     """The JSON body for ``exc`` given what DRF's handler produced in ``data``."""
     if isinstance(exc, ApiError):
-        return {"detail": str(exc.detail), "errors": exc.field_errors, **exc.extra}
+        body = {"detail": str(exc.detail), "code": exc.code, "errors": exc.field_errors}
+        return {**body, **exc.extra}
     if isinstance(exc, exceptions.NotFound):
-        return {"detail": NOT_FOUND_DETAIL, "errors": {}}
+        return {"detail": NOT_FOUND_DETAIL, "code": "not_found", "errors": {}}
+    code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
-        return {"detail": "Invalid input.", "errors": flatten_errors(data)}
+        return {"detail": "Invalid input.", "code": "invalid", "errors": flatten_errors(data)}
     if isinstance(data, dict) and "detail" in data:
-        return {"detail": str(data["detail"]), "errors": {}}
-    return {"detail": "Error.", "errors": flatten_errors(data)}
+        return {"detail": str(data["detail"]), "code": code, "errors": {}}
+    return {"detail": "Error.", "code": code, "errors": flatten_errors(data)}
 
 
+@csrf_exempt  # it changes nothing; a CSRF failure page must not hide the 404
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under /api/v1/: the same 404 body as an unknown id."""
-    return JsonResponse({"detail": NOT_FOUND_DETAIL, "errors": {}}, status=404)
+    return JsonResponse(NOT_FOUND_BODY, status=404)

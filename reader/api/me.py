@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.forms import PreferencesForm
-from reader.api.base import ApiView
+from reader.api.base import ApiView, UtcDateTimeField
 from reader.api.errors import ApiError
 
 PREFERENCE_FIELDS = PreferencesForm.Meta.fields
@@ -49,7 +49,7 @@ class MeOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField(allow_blank=True)
-    date_joined = serializers.DateTimeField()
+    date_joined = UtcDateTimeField()
     is_staff = serializers.BooleanField()
     preferences = PreferencesSerializer(source="*")
 

@@ -38,6 +38,7 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every error: ``{"detail": str, "errors": {field: [str]}}``."""
 
     detail = serializers.CharField(help_text="Readable message.")
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. `not_found`.")
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field (dotted path for nested fields); empty when none.",
@@ -47,40 +48,71 @@ class ErrorSerializer(serializers.Serializer):
 _ERROR_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "400": (
         "Invalid input (the body or a query parameter failed validation or could not be parsed).",
-        {"detail": "Invalid input.", "errors": {"title": ["This field is required."]}},
+        {
+            "code": "invalid",
+            "detail": "Invalid input.",
+            "errors": {"title": ["This field is required."]},
+        },
     ),
     "401": (
         "Not authenticated: send `Authorization: Bearer <token>`, HTTP Basic with the client "
         "password, or a session cookie. The `WWW-Authenticate` header names the scheme.",
-        {"detail": "Authentication credentials were not provided.", "errors": {}},
+        {
+            "code": "not_authenticated",
+            "detail": "Authentication credentials were not provided.",
+            "errors": {},
+        },
     ),
     "403": (
         "Forbidden: a session-authenticated write without a valid CSRF token.",
-        {"detail": "CSRF Failed: CSRF token missing.", "errors": {}},
+        {"code": "permission_denied", "detail": "CSRF Failed: CSRF token missing.", "errors": {}},
     ),
     "404": (
         "Not found: the id is unknown or belongs to another user (same body either way).",
-        {"detail": "Not found.", "errors": {}},
+        {"code": "not_found", "detail": "Not found.", "errors": {}},
     ),
-    "405": ("Method not allowed.", {"detail": 'Method "GET" not allowed.', "errors": {}}),
+    "405": (
+        "Method not allowed.",
+        {"code": "method_not_allowed", "detail": 'Method "GET" not allowed.', "errors": {}},
+    ),
+    "409": (
+        "Conflict with existing state.",
+        {
+            "code": "subscription_exists",
+            "detail": "You already follow this feed.",
+            "errors": {},
+            "subscription_id": 12,
+        },
+    ),
     "413": (
         "The body or uploaded file is too large.",
-        {"detail": "The request body is too large.", "errors": {}},
+        {"code": "payload_too_large", "detail": "The request body is too large.", "errors": {}},
     ),
     "415": (
         "Unsupported media type of the body.",
-        {"detail": 'Unsupported media type "text/plain" in request.', "errors": {}},
+        {
+            "code": "unsupported_media_type",
+            "detail": 'Unsupported media type "text/plain" in request.',
+            "errors": {},
+        },
     ),
     "429": (
         "Throttled: too many writes or refreshes; retry after `Retry-After` seconds.",
-        {"detail": "Request was throttled. Expected available in 42 seconds.", "errors": {}},
+        {
+            "code": "throttled",
+            "detail": "Request was throttled. Expected available in 42 seconds.",
+            "errors": {},
+        },
     ),
 }
 
 
-def error_response(code: int | str, description: str = "") -> OpenApiResponse:
+def error_response(
+    code: int | str, description: str = "", example: dict[str, Any] | None = None
+) -> OpenApiResponse:
     """An OpenAPI response of the error shape for ``code`` with a description and an example."""
-    default_description, example = _ERROR_EXAMPLES.get(str(code), ("Error.", {}))
+    default_description, default_example = _ERROR_EXAMPLES.get(str(code), ("Error.", {}))
+    example = example or default_example
     return OpenApiResponse(
         ErrorSerializer,
         description=description or default_description,
@@ -110,7 +142,7 @@ class ApiAutoSchema(AutoSchema):
             codes.append("400")
         if self.method in _WRITE_METHODS:
             codes.append("403")
-        if "{" in self.path:
+        if "{" in self.path or getattr(self.view, "references_ids", False):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services as account_services
-from reader.api.base import ApiView
+from reader.api.base import ApiView, UtcDateTimeField
 
 _TOKEN_EXAMPLE = {
     "id": 3,
@@ -29,8 +29,8 @@ class TokenOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="First 8 characters of the token, to recognise it.")
-    created_at = serializers.DateTimeField()
-    last_used_at = serializers.DateTimeField(allow_null=True, help_text="Minute resolution.")
+    created_at = UtcDateTimeField()
+    last_used_at = UtcDateTimeField(allow_null=True, help_text="Minute resolution.")
 
 
 class TokenCreatedSerializer(TokenOutputSerializer):

@@ -9,7 +9,18 @@ from __future__ import annotations
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from reader.api import me, tokens
+from reader.api import (
+    categories,
+    directory,
+    discover,
+    entries,
+    feeds,
+    marks,
+    me,
+    opml,
+    subscriptions,
+    tokens,
+)
 from reader.api.base import IdConverter
 from reader.api.errors import not_found_view
 from reader.api.schema import DocsView
@@ -20,6 +31,37 @@ app_name = "api"
 
 urlpatterns = [
     path("me/", me.MeView.as_view(), name="me"),
+    path("categories/", categories.CategoryListView.as_view(), name="categories"),
+    path("categories/order/", categories.CategoryOrderView.as_view(), name="categories-order"),
+    path("categories/<id:pk>/", categories.CategoryDetailView.as_view(), name="category"),
+    path("subscriptions/", subscriptions.SubscriptionListView.as_view(), name="subscriptions"),
+    path(
+        "subscriptions/<id:pk>/",
+        subscriptions.SubscriptionDetailView.as_view(),
+        name="subscription",
+    ),
+    path(
+        "subscriptions/<id:pk>/refresh/",
+        subscriptions.SubscriptionRefreshView.as_view(),
+        name="subscription-refresh",
+    ),
+    path("feeds/", feeds.FeedListView.as_view(), name="feeds"),
+    path("feeds/<id:pk>/", feeds.FeedDetailView.as_view(), name="feed"),
+    path("entries/", entries.EntryListView.as_view(), name="entries"),
+    path("entries/batch/", entries.EntryBatchView.as_view(), name="entries-batch"),
+    path("entries/<id:pk>/", entries.EntryDetailView.as_view(), name="entry"),
+    path("mark-all-read/", marks.MarkAllReadView.as_view(), name="mark-all-read"),
+    path("unread-counts/", marks.UnreadCountsView.as_view(), name="unread-counts"),
+    path("discover/", discover.DiscoverView.as_view(), name="discover"),
+    path("opml/import/", opml.OpmlImportView.as_view(), name="opml-import"),
+    path("opml/import/<id:pk>/", opml.OpmlImportDetailView.as_view(), name="opml-import-job"),
+    path("opml/export/", opml.OpmlExportView.as_view(), name="opml-export"),
+    path("directory/", directory.DirectoryView.as_view(), name="directory"),
+    path(
+        "directory/<id:pk>/subscribe/",
+        directory.DirectorySubscribeView.as_view(),
+        name="directory-subscribe",
+    ),
     path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
     path("tokens/<id:pk>/", tokens.TokenDetailView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -103,4 +103,4 @@ def assert_error(response, status: int, *fields: str) -> dict:
     return body
 
 
-NOT_FOUND = {"detail": "Not found.", "errors": {}}
+NOT_FOUND = {"detail": "Not found.", "code": "not_found", "errors": {}}

@@ -87,3 +87,13 @@ def test_writes_are_throttled_per_user_with_retry_after(alice_api, bob_api, sett
     assert int(response["Retry-After"]) > 0
     assert alice_api.get("/api/v1/tokens/").status_code == 200  # reads are not throttled
     assert bob_api.post("/api/v1/tokens/", {"name": "t"}).status_code == 201  # per user
+
+
+def test_unknown_paths_answer_the_json_404_even_to_a_cross_site_write(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.patch(
+        "/api/v1/entries/1000000000000000000000/", "{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND

@@ -1,0 +1,153 @@
+"""/api/v1/mark-all-read/ and /api/v1/unread-counts/.
+
+Mark-all-read (case P25) marks only what existed when the client looked: the
+client sends the bound it loaded, ``before`` (time) and/or ``max_entry_id``;
+without either, the bound is the time of the request, so entries fetched after
+the request are never marked. Calls ``reader.services.mark_all_read`` and
+``reader.selectors.unread_counts``.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from reader import selectors, services
+from reader.api.base import ApiView, UtcDateTimeField, id_field
+
+
+class MarkAllReadInputSerializer(serializers.Serializer):
+    """Scope (one subscription, one category, or everything) and the upper bound."""
+
+    subscription_id = id_field(required=False, allow_null=True, help_text="Only this one.")
+    category_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text="Only this category (0: Uncategorized).",
+    )
+    before = UtcDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Mark entries first seen at or before this time (default: the request time).",
+    )
+    max_entry_id = id_field(
+        required=False, allow_null=True, help_text="Highest entry id the client has seen."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        """Subscription and category exclude each other."""
+        if attrs.get("subscription_id") is not None and attrs.get("category_id") is not None:
+            raise serializers.ValidationError("Give subscription_id or category_id, not both.")
+        return attrs
+
+
+class MarkAllReadOutputSerializer(serializers.Serializer):
+    """What was marked."""
+
+    subscriptions_marked = serializers.IntegerField(
+        help_text="Subscriptions whose read watermark moved."
+    )
+    before = UtcDateTimeField(allow_null=True, help_text="The time bound applied.")
+    max_entry_id = serializers.IntegerField(allow_null=True, help_text="The id bound applied.")
+
+
+class MarkAllReadView(ApiView):
+    """Mark everything read in a scope, up to a bound."""
+
+    references_ids = True
+
+    @extend_schema(
+        operation_id="mark_all_read",
+        tags=["entries"],
+        summary="Mark all read (subscription, category or everything), bounded",
+        request=MarkAllReadInputSerializer,
+        responses={200: MarkAllReadOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "A subscription, up to what the client loaded",
+                value={"subscription_id": 12, "before": "2026-11-29T10:01:00Z"},
+                request_only=True,
+            ),
+            OpenApiExample("Everything, now", value={}, request_only=True),
+            OpenApiExample(
+                "Done",
+                value={
+                    "subscriptions_marked": 1,
+                    "before": "2026-11-29T10:01:00Z",
+                    "max_entry_id": None,
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        """404 for a foreign or unknown subscription/category (nothing changes)."""
+        requested_at = timezone.now()
+        data = self.body(MarkAllReadInputSerializer, request.data or {})
+        before = data.get("before")
+        max_entry_id = data.get("max_entry_id")
+        if before is None and max_entry_id is None:
+            before = requested_at
+        moved = services.mark_all_read(
+            user=request.user,
+            subscription_id=data.get("subscription_id"),
+            category_id=data.get("category_id"),
+            before=before,
+            max_entry_id=max_entry_id,
+        )
+        body = {"subscriptions_marked": moved, "before": before, "max_entry_id": max_entry_id}
+        return Response(MarkAllReadOutputSerializer(body).data)
+
+
+class CountSerializer(serializers.Serializer):
+    """Unread entries of one subscription or category."""
+
+    id = serializers.IntegerField(allow_null=True, help_text="null: Uncategorized.")
+    unread = serializers.IntegerField()
+
+
+class UnreadCountsSerializer(serializers.Serializer):
+    """Unread counts of everything, per subscription and per category; starred total."""
+
+    total = serializers.IntegerField()
+    starred = serializers.IntegerField()
+    subscriptions = CountSerializer(many=True)
+    categories = CountSerializer(many=True)
+
+
+class UnreadCountsView(ApiView):
+    """Unread counts in one query."""
+
+    @extend_schema(
+        operation_id="unread_counts",
+        tags=["entries"],
+        summary="Unread counts",
+        responses={200: UnreadCountsSerializer},
+        examples=[
+            OpenApiExample(
+                "Counts",
+                value={
+                    "total": 7,
+                    "starred": 2,
+                    "subscriptions": [{"id": 12, "unread": 5}, {"id": 13, "unread": 2}],
+                    "categories": [{"id": 4, "unread": 5}, {"id": None, "unread": 2}],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        """Every subscription and category appears, with 0 when all is read."""
+        counts = selectors.unread_counts(user=request.user)
+        body = {
+            "total": counts["total"],
+            "starred": counts["starred"],
+            "subscriptions": [{"id": k, "unread": v} for k, v in counts["subscriptions"].items()],
+            "categories": [{"id": k, "unread": v} for k, v in counts["categories"].items()],
+        }
+        return Response(UnreadCountsSerializer(body).data)
