@@ -124,20 +124,223 @@ CASES: list[Case] = [
     ),
 ]
 
+
+def _entry(w: World) -> int:
+    return w.entries[0].pk
+
+
+# --- Reading pages (web UI, issue 8): rows present once the routes exist ---
+if _route("reader"):
+    CASES += [
+        Case("reader page", "get", lambda w, v: "/reader/?show=all", (200,)),
+        Case(
+            "reader: victim's subscription",
+            "get",
+            lambda w, v: f"/reader/?sub={v.subscription.pk}",
+            (200, 404),
+        ),
+        Case(
+            "reader: victim's category",
+            "get",
+            lambda w, v: f"/reader/?cat={v.category.pk}",
+            (200, 404),
+        ),
+        Case(
+            "reader: shared entry",
+            "get",
+            lambda w, v: f"/reader/entries/{_entry(w)}/",
+            (200, 302, 404),
+        ),
+        Case(
+            "reader: unstar the shared entry",
+            "post",
+            lambda w, v: f"/reader/entries/{_entry(w)}/action/",
+            (302, 404),
+            data=lambda w, v: {"action": "unstar", "user": v.user.pk},
+        ),
+        Case(
+            "reader: mark all read in the victim's subscription",
+            "post",
+            lambda w, v: "/reader/mark-all-read/",
+            (302, 404),
+            data=lambda w, v: {"subscription_id": v.subscription.pk},
+        ),
+        Case(
+            "reader: mark all read in the victim's category",
+            "post",
+            lambda w, v: "/reader/mark-all-read/",
+            (302, 404),
+            data=lambda w, v: {"category_id": v.category.pk},
+        ),
+    ]
+if _route("subscriptions"):
+    CASES += [
+        Case("subscriptions page", "get", lambda w, v: "/subscriptions/", (200,)),
+        Case(
+            "edit the victim's subscription",
+            "post",
+            lambda w, v: f"/subscriptions/{v.subscription.pk}/edit/",
+            (404,),
+            data=lambda w, v: {"title": "pwned", "category": v.category.pk},
+        ),
+        Case(
+            "delete the victim's subscription",
+            "post",
+            lambda w, v: f"/subscriptions/{v.subscription.pk}/delete/",
+            (404,),
+        ),
+        Case(
+            "bulk-delete the victim's subscription",
+            "post",
+            lambda w, v: "/subscriptions/bulk/",
+            (302, 404),
+            data=lambda w, v: {"ids": [v.subscription.pk], "action": "delete"},
+        ),
+        Case(
+            "bulk-move the victim's subscription",
+            "post",
+            lambda w, v: "/subscriptions/bulk/",
+            (302, 404),
+            data=lambda w, v: {"ids": [v.subscription.pk], "action": "move", "category": ""},
+        ),
+    ]
+if _route("directory_unsubscribe"):
+    CASES += [
+        Case(
+            "directory: unsubscribe the victim",
+            "post",
+            lambda w, v: "/directory/unsubscribe/",
+            (302, 404),
+            data=lambda w, v: {"subscription_id": v.subscription.pk},
+        )
+    ]
+if _route("search"):
+    CASES += [Case("search page", "get", lambda w, v: "/search/?q=Entry", (200,))]
+if _route("settings_import"):
+    CASES += [Case("OPML import page", "get", lambda w, v: "/settings/import/", (200,))]
+if _route("feed_icon", 1):
+    CASES += [Case("feed icon", "get", lambda w, v: f"/icons/{w.feed.pk}/", (200, 404))]
+
+
 # --- /api/v1/ (REST API, issue 7): rows present once the routes exist ---
+def _api(name: str, method: str, url: Builder, expected: tuple[int, ...], data=None) -> Case:
+    return Case(
+        f"api: {name}",
+        method,
+        url,
+        expected,
+        data=data,
+        auth="bearer",
+        content_type="application/json" if data is not None else None,
+    )
+
+
 if _route("api:tokens"):
     CASES += [
-        Case("api: list tokens", "get", lambda w, v: reverse("api:tokens"), (200,), auth="bearer"),
-        Case(
-            "api: delete the victim's token",
+        _api("list tokens", "get", lambda w, v: reverse("api:tokens"), (200,)),
+        _api(
+            "delete the victim's token",
             "delete",
             lambda w, v: reverse("api:token", args=[v.token.pk]),
             (404,),
-            auth="bearer",
         ),
     ]
 if _route("api:me"):
-    CASES += [Case("api: me", "get", lambda w, v: reverse("api:me"), (200,), auth="bearer")]
+    CASES += [_api("me", "get", lambda w, v: reverse("api:me"), (200,))]
+if _route("api:categories"):
+    _cat = lambda w, v: reverse("api:category", args=[v.category.pk])  # noqa: E731
+    CASES += [
+        _api("list categories", "get", lambda w, v: reverse("api:categories"), (200,)),
+        _api("get the victim's category", "get", _cat, (404,)),
+        _api(
+            "rename the victim's category", "patch", _cat, (404,), data=lambda w, v: {"title": "x"}
+        ),
+        _api("delete the victim's category", "delete", _cat, (404,)),
+        _api(
+            "order the victim's categories",
+            "post",
+            lambda w, v: reverse("api:categories-order"),
+            (400, 404),
+            data=lambda w, v: {"ids": [v.category.pk]},
+        ),
+    ]
+if _route("api:subscriptions"):
+    _sub = lambda w, v: reverse("api:subscription", args=[v.subscription.pk])  # noqa: E731
+    CASES += [
+        _api("list subscriptions", "get", lambda w, v: reverse("api:subscriptions"), (200,)),
+        _api("get the victim's subscription", "get", _sub, (404,)),
+        _api(
+            "retitle the victim's subscription",
+            "patch",
+            _sub,
+            (404,),
+            data=lambda w, v: {"title": "pwned"},
+        ),
+        _api("delete the victim's subscription", "delete", _sub, (404,)),
+        _api(
+            "refresh the victim's subscription",
+            "post",
+            lambda w, v: reverse("api:subscription-refresh", args=[v.subscription.pk]),
+            (404,),
+            data=lambda w, v: {},
+        ),
+    ]
+if _route("api:entries"):
+    _ent = lambda w, v: reverse("api:entry", args=[_entry(w)])  # noqa: E731
+    CASES += [
+        _api("list entries", "get", lambda w, v: reverse("api:entries") + "?status=all", (200,)),
+        _api(
+            "list entries of the victim's category",
+            "get",
+            lambda w, v: reverse("api:entries") + f"?category={v.category.pk}",
+            (200, 404),
+        ),
+        _api("get the shared entry", "get", _ent, (200, 404)),
+        _api(
+            "unstar the shared entry",
+            "patch",
+            _ent,
+            (200, 404),
+            data=lambda w, v: {"starred": False},
+        ),
+        _api(
+            "batch-unread the shared entries",
+            "post",
+            lambda w, v: reverse("api:entries-batch"),
+            (200, 404),
+            data=lambda w, v: {"ids": [e.pk for e in w.entries], "read": False},
+        ),
+    ]
+if _route("api:mark-all-read"):
+    CASES += [
+        _api(
+            "mark all read in the victim's subscription",
+            "post",
+            lambda w, v: reverse("api:mark-all-read"),
+            (404,),
+            data=lambda w, v: {"subscription_id": v.subscription.pk},
+        ),
+        _api(
+            "mark all read in the victim's category",
+            "post",
+            lambda w, v: reverse("api:mark-all-read"),
+            (404,),
+            data=lambda w, v: {"category_id": v.category.pk},
+        ),
+        _api("unread counts", "get", lambda w, v: reverse("api:unread-counts"), (200,)),
+    ]
+if _route("api:feeds"):
+    CASES += [
+        _api("list feeds", "get", lambda w, v: reverse("api:feeds"), (200,)),
+        _api(
+            "get the shared feed",
+            "get",
+            lambda w, v: reverse("api:feed", args=[w.feed.pk]),
+            (200, 404),
+        ),
+    ]
+if _route("api:opml-export"):
+    CASES += [_api("OPML export", "get", lambda w, v: reverse("api:opml-export"), (200,))]
 
 
 # --- What must not change: one function per kind of per-user row ---
