@@ -27,7 +27,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from feeds.models import Entry, Feed
-from feeds.pipeline.fetch import FetchError
+from feeds.pipeline.fetch import FetchError, check_url
 from reader.errors import (
     CategoryExists,
     DiscoveryChoice,
@@ -61,7 +61,10 @@ def _clean_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > 2048:
         raise InvalidURL("Enter a web address starting with http:// or https://.")
-    return url
+    try:  # the fetcher's cleaning (case, default port, empty path), so lookups match
+        return check_url(url, resolve=False)
+    except FetchError as exc:
+        raise InvalidURL(str(exc)) from exc
 
 
 def _find_feed_url(url: str) -> str:
