@@ -1,0 +1,361 @@
+"""fetch(): one guarded GET with redirects, caps, conditional headers and readable errors."""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.client import HTTPException
+from urllib.parse import urljoin, urlsplit
+
+import brotli
+import requests
+import urllib3
+from django.conf import settings
+from django.utils import timezone
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from feeds.pipeline.fetch.decode import ACCEPT_ENCODING, decode_stream, decoders_for
+from feeds.pipeline.fetch.errors import FetchError, FetchResult
+from feeds.pipeline.fetch.guard import BlockedAddress, blocked_message, check_url
+from feeds.pipeline.fetch.transport import Budget, guarded_session, seconds_text
+
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECT_STATUSES = frozenset({301, 308})
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.8, application/json;q=0.8, text/html;q=0.5, */*;q=0.3"
+)
+ERROR_BODY_BYTES = 64 * 1024  # how much of a 4xx/5xx body is read to recognise a challenge page
+_READ_CHUNK = 64 * 1024
+
+
+def fetch(
+    url: str,
+    *,
+    etag: str = "",
+    last_modified: str = "",
+    extra_headers: dict[str, str] | None = None,
+    user_agent: str | None = None,
+    max_bytes: int | None = None,
+) -> FetchResult:
+    """GET ``url`` through the SSRF guard, following up to 5 redirects; return a FetchResult.
+
+    ``etag``/``last_modified`` are sent verbatim as If-None-Match / If-Modified-Since
+    (RFC 9110 sections 13.1.2 and 13.1.3); a 304 is a success with empty content.
+    ``extra_headers`` are added last (e.g. an icon's Accept); ``user_agent`` replaces
+    ``settings.USER_AGENT``; ``max_bytes`` replaces ``settings.FETCH_MAX_BYTES`` (bytes after
+    decompression).
+    The whole call, redirects included, ends within ``settings.FETCH_TIMEOUT_TOTAL`` seconds.
+
+    Raises FetchError (see its kinds). 410 → ``gone``; 429 and 503 → ``rate_limited`` with
+    ``retry_after`` from Retry-After (RFC 9110 section 10.2.3); other 4xx/5xx → ``http``.
+    """
+    started = time.monotonic()
+    cap = max_bytes or settings.FETCH_MAX_BYTES
+    current = first = check_url(url)
+    headers = _request_headers(etag, last_modified, extra_headers, user_agent)
+    seen = {current}
+    all_permanent = True
+    with Budget(float(settings.FETCH_TIMEOUT_TOTAL)) as budget, guarded_session() as session:
+        for hop in range(MAX_REDIRECTS + 1):
+            response = _send(session, current, headers, budget)
+            with contextlib.closing(response):
+                status = response.status_code
+                if status in REDIRECT_STATUSES:
+                    target = _redirect_target(current, response, hop, seen)
+                    all_permanent = all_permanent and status in PERMANENT_REDIRECT_STATUSES
+                    headers = _headers_for_hop(headers, current, target)
+                    current = target
+                    continue
+                if status >= 400:
+                    raise _http_error(response, budget)
+                content = b"" if status == 304 else _read_body(response, cap, budget)
+                return _result(first, current, response, content, hop, all_permanent, started)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _request_headers(
+    etag: str, last_modified: str, extra: dict[str, str] | None, user_agent: str | None
+) -> dict[str, str]:
+    headers = {
+        "User-Agent": user_agent or settings.USER_AGENT,
+        "Accept": FEED_ACCEPT,
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    headers.update(extra or {})
+    return headers
+
+
+def _headers_for_hop(headers: dict[str, str], current: str, target: str) -> dict[str, str]:
+    """Credentials never follow a redirect to another origin."""
+    if urlsplit(current)[:2] == urlsplit(target)[:2]:
+        return headers
+    return {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+
+
+def _send(
+    session: requests.Session, url: str, headers: dict[str, str], budget: Budget
+) -> requests.Response:
+    budget.check()
+    connect = max(0.01, min(float(settings.FETCH_TIMEOUT_CONNECT), budget.remaining()))
+    verify = getattr(settings, "FETCH_CA_BUNDLE", None) or True
+    with _translated_errors(url, budget):
+        return session.get(
+            url,
+            headers=headers,
+            allow_redirects=False,
+            stream=True,
+            timeout=(connect, max(0.01, budget.remaining())),
+            verify=verify,
+        )
+
+
+@contextlib.contextmanager
+def _translated_errors(url: str, budget: Budget) -> Iterator[None]:
+    """Turn requests/urllib3/socket exceptions into FetchError kinds with readable messages."""
+    host = urlsplit(url).hostname or url
+    try:
+        yield
+    except BlockedAddress as exc:
+        raise FetchError("blocked", blocked_message(exc.host)) from exc
+    except (requests.RequestException, urllib3.exceptions.HTTPError, HTTPException, OSError) as exc:
+        if budget.expired:
+            raise budget.timeout_error() from exc
+        raise _classify(exc, host) from exc
+
+
+def _classify(exc: Exception, host: str) -> FetchError:
+    chain = _exception_chain(exc)
+    if any(isinstance(e, BlockedAddress) for e in chain):
+        return FetchError("blocked", blocked_message(host))
+    if any(isinstance(e, NameResolutionError | socket.gaierror) for e in chain):
+        return FetchError("dns", f"The host name {host} could not be resolved.")
+    # urllib3's NewConnectionError subclasses its timeout errors: a refusal is no timeout.
+    if any(isinstance(e, NewConnectionError) for e in chain):
+        return FetchError("connect", f"Could not connect to {host}: {_reason(chain)}.")
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+        isinstance(e, ConnectTimeoutError) for e in chain
+    ):
+        seconds = seconds_text(settings.FETCH_TIMEOUT_CONNECT)
+        return FetchError(
+            "timeout", f"The server {host} did not accept a connection within {seconds} s."
+        )
+    if isinstance(exc, requests.exceptions.SSLError) or any(
+        isinstance(e, urllib3.exceptions.SSLError | ssl.SSLError) for e in chain
+    ):
+        return FetchError("tls", f"The secure connection to {host} failed: {_reason(chain)}.")
+    if isinstance(exc, requests.exceptions.Timeout) or any(
+        isinstance(e, TimeoutError | urllib3.exceptions.TimeoutError) for e in chain
+    ):
+        seconds = seconds_text(settings.FETCH_TIMEOUT_TOTAL)
+        return FetchError("timeout", f"The server took longer than {seconds} s to answer.")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
+        return FetchError("invalid_url", f"The address is not valid: {exc}.")
+    return FetchError(
+        "connect", f"The connection to {host} failed before the response was complete."
+    )
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked.extend(getattr(current, "args", ()))
+        todo.extend(e for e in linked if isinstance(e, BaseException))
+    return seen
+
+
+def _reason(chain: list[BaseException]) -> str:
+    for exc in reversed(chain):
+        if isinstance(exc, OSError) and exc.strerror:
+            return exc.strerror.lower()
+    return str(chain[-1]).split(": ")[-1] or type(chain[-1]).__name__
+
+
+def _redirect_target(current: str, response: requests.Response, hop: int, seen: set[str]) -> str:
+    location = response.headers.get("location", "").strip()
+    if not location:
+        raise FetchError(
+            "http",
+            f"The server answered {response.status_code} without a Location to redirect to.",
+            status=response.status_code,
+        )
+    if hop >= MAX_REDIRECTS:
+        raise FetchError("too_many_redirects", f"Too many redirects (more than {MAX_REDIRECTS}).")
+    target = check_url(urljoin(current, location), redirect=True)
+    if target in seen:
+        raise FetchError(
+            "too_many_redirects", "Too many redirects: the server redirects in a loop."
+        )
+    seen.add(target)
+    return target
+
+
+def _read_body(response: requests.Response, cap: int, budget: Budget) -> bytes:
+    """Stream the body, decompressing in bounded pieces; too_large past ``cap`` decoded bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and not response.headers.get("content-encoding") and int(declared) > cap:
+        raise _too_large(cap)
+    decoders = decoders_for(response.headers.get("content-encoding", ""), response.status_code)
+    raw = response.raw
+    body = bytearray()
+    received = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal received
+        while True:
+            budget.check()
+            chunk = raw.read1(_READ_CHUNK, decode_content=False)
+            if not chunk:
+                return
+            received += len(chunk)
+            if received > cap:
+                raise _too_large(cap)
+            yield chunk
+
+    with _translated_errors(response.url, budget):
+        try:
+            for piece in decode_stream(chunks(), decoders, final=True):
+                body += piece
+                if len(body) > cap:
+                    raise _too_large(cap)
+        except (zlib.error, brotli.error) as exc:
+            coding = ", ".join(d.coding for d in decoders)
+            raise FetchError(
+                "http",
+                f"The response could not be decompressed ({coding}).",
+                status=response.status_code,
+            ) from exc
+    if budget.expired:
+        raise budget.timeout_error()
+    return bytes(body)
+
+
+def _too_large(cap: int) -> FetchError:
+    return FetchError("too_large", f"The response is too large (more than {cap / 1048576:g} MiB).")
+
+
+def _http_error(response: requests.Response, budget: Budget) -> FetchError:
+    status = response.status_code
+    if status == 410:
+        return FetchError(
+            "gone",
+            "The feed is gone (HTTP 410): the server says it was removed for good.",
+            status=status,
+        )
+    if status in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after", ""))
+        when = f" until {retry_after:%Y-%m-%d %H:%M} UTC" if retry_after else ""
+        reason = "Too many requests" if status == 429 else "Service unavailable"
+        return FetchError(
+            "rate_limited",
+            f"HTTP {status} {reason}: the server asks to wait{when}.",
+            status=status,
+            retry_after=retry_after,
+        )
+    body = b""
+    with contextlib.suppress(FetchError):
+        body = _read_body(response, ERROR_BODY_BYTES, budget)
+    if status in (401, 403) and looks_like_challenge(body):
+        message = (
+            f"HTTP {status}: the site's bot protection answered with a challenge page "
+            "instead of the feed."
+        )
+    elif status == 403:
+        message = (
+            "HTTP 403 Forbidden: the server refused access "
+            "(it may block automated readers or need a login)."
+        )
+    else:
+        message = (
+            f"HTTP {status} {response.reason or ''}".rstrip()
+            + ": the server answered with an error."
+        )
+    return FetchError("http", message, status=status)
+
+
+_CHALLENGE_MARKERS = (
+    b"cf-chl",
+    b"cf_chl",
+    b"challenge-platform",
+    b"checking your browser",
+    b"just a moment",
+    b"attention required",
+    b"ddos protection",
+    b"enable javascript and cookies",
+    b"captcha",
+    b"_incapsula_",
+    b"please verify you are a human",
+)
+
+
+def looks_like_challenge(content: bytes) -> bool:
+    """True when ``content`` (the first KiB of an HTML page) looks like a bot-challenge page.
+
+    Heuristic markers of Cloudflare, Incapsula, DDoS-Guard and generic CAPTCHA interstitials.
+    """
+    head = content[:ERROR_BODY_BYTES].lower()
+    return b"<html" in head and any(marker in head for marker in _CHALLENGE_MARKERS)
+
+
+def parse_retry_after(value: str, *, now: datetime | None = None) -> datetime | None:
+    """Retry-After (RFC 9110 section 10.2.3) as an aware UTC datetime, or None when absent/invalid.
+
+    ``value`` is delay-seconds (``"3600"``) or an HTTP-date (``"Sun, 01 Mar 2026 13:15:00 GMT"``);
+    ``now`` defaults to ``django.utils.timezone.now()``.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    now = now or timezone.now()
+    if value.isdigit():
+        return now + timedelta(seconds=min(int(value), 10 * 365 * 86400))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def _result(
+    url: str,
+    final_url: str,
+    response: requests.Response,
+    content: bytes,
+    hops: int,
+    all_permanent: bool,
+    started: float,
+) -> FetchResult:
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    return FetchResult(
+        url=url,
+        final_url=final_url,
+        status=response.status_code,
+        content=content,
+        headers=headers,
+        content_type=headers.get("content-type", ""),
+        etag=headers.get("etag", ""),
+        last_modified=headers.get("last-modified", ""),
+        permanent_redirect=final_url if hops and all_permanent else None,
+        elapsed=time.monotonic() - started,
+    )
