@@ -116,7 +116,8 @@ def reader(request: HttpRequest) -> HttpResponse:
             entry, related = ui_selectors.entry_view(user=request.user, entry_id=params["entry_id"])
             context = {"entry": entry, "related": related, "list_query": list_query}
             return render(request, "reader/_entry_view.html", context)
-        if params["entry_id"] is not None and request.user.mark_read_on_open:
+        opened = request.GET.get("opened") == "1"  # back from a mark-unread form: keep as is
+        if params["entry_id"] is not None and request.user.mark_read_on_open and not opened:
             from reader import services
 
             services.entries_set_read(user=request.user, entry_ids=[params["entry_id"]], read=True)
