@@ -442,27 +442,30 @@ def source_validate(*, source: Source) -> Validation:
     Calls ``feeds.services.feed_get_or_create`` and ``feed_refresh(force=True)``
     synchronously (the same service the worker runs), then the icon refresh.
     Returns the number of entries stored for the feed, or the readable error the
-    pipeline recorded. Never raises for a feed failure.
+    pipeline recorded (also when the feed was not fetched: disabled, or a refresh
+    already in flight). Never raises for a feed failure.
     """
+    from feeds.models import Feed
     from feeds.services import feed_get_or_create, feed_refresh
 
     try:
         feed, _created = feed_get_or_create(url=source.feed_url)
-    except Exception as exc:  # an invalid or blocked URL: show it, do not crash the admin
+        result = feed_refresh(feed_id=feed.pk, force=True)
+    except Exception as exc:  # an invalid or blocked URL, or a crash: show it, never a 500
+        logger.warning("validation of source %s failed", source.pk, exc_info=True)
         return Validation(ok=False, error=_readable(exc))
-    if source.feed_id != feed.id:
+    # After a permanent redirect onto a known feed, the result names the surviving feed.
+    feed = Feed.objects.filter(pk=result.feed_id).first() or feed
+    if source.feed_id != feed.pk:
         source.feed = feed
         source.save(update_fields=["feed", "updated_at"])
-    try:
-        feed_refresh(feed_id=feed.id, force=True)
-    except Exception as exc:  # feed_refresh records failures itself; this is a safety net
-        logger.exception("validation of source %s failed", source.pk)
-        return Validation(ok=False, error=_readable(exc))
-    feed.refresh_from_db()
-    _refresh_icon(feed)
     entry_count = feed.entries.count()
-    if feed.error_count or (feed.last_error and feed.last_success_at is None):
-        return Validation(ok=False, entry_count=entry_count, error=feed.last_error or "failed")
+    if result.outcome == "skipped":
+        reason = feed.disabled_reason if feed.disabled else "a refresh is already running"
+        return Validation(ok=False, entry_count=entry_count, error=f"not fetched: {reason}")
+    if not result.ok:
+        return Validation(ok=False, entry_count=entry_count, error=result.error or result.outcome)
+    _refresh_icon(feed)
     return Validation(ok=True, entry_count=entry_count)
 
 

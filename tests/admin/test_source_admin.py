@@ -242,3 +242,18 @@ def test_the_source_form_refuses_a_private_address(admin_client):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["feed_url"]
     assert not Source.objects.exists()
+
+
+def test_validate_now_says_why_a_disabled_feed_was_not_fetched(admin_client, feed_server, pipeline):
+    from feeds.services import feed_get_or_create
+
+    source = Source.objects.create(title="Gone", feed_url=feed_server.url("/gone.xml"))
+    feed, _ = feed_get_or_create(url=source.feed_url)
+    feed.disabled = True
+    feed.disabled_reason = "The feed is gone (HTTP 410)"
+    feed.save()
+    response = action(admin_client, "validate_now", [source])
+    assert texts(response) == ["Gone: not fetched: The feed is gone (HTTP 410)"]
+    source.refresh_from_db()
+    assert source.feed == feed
+    assert feed_server.hits("/gone.xml") == 0
