@@ -9,7 +9,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import RateLimitedAdminAuthenticationForm
 from accounts.models import ApiToken, Invitation, SiteSettings, User
+
+# The admin's sign-in page gets the same brute-force limits as /accounts/login/.
+admin.site.login_form = RateLimitedAdminAuthenticationForm
 
 
 @admin.register(User)

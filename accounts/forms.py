@@ -7,6 +7,7 @@ from functools import cache
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
@@ -48,9 +49,9 @@ class SignupForm(UserCreationForm):
         return email
 
 
-class RateLimitedAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing further tries from an IP address or for an account
-    after too many failures (settings.ACCOUNTS_LOGIN_*), with a clear message.
+class LoginRateLimitMixin:
+    """For Django's authentication forms: refuse further tries from an IP address or for an
+    account after too many failures (settings.ACCOUNTS_LOGIN_*), with a clear message.
 
     ``rate_limited`` is True after clean() refused for that reason (the view answers 429).
     """
@@ -76,6 +77,14 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
             raise
         per_account.reset(account)
         return cleaned
+
+
+class RateLimitedAuthenticationForm(LoginRateLimitMixin, AuthenticationForm):
+    """Django's sign-in form with the sign-in rate limits (/accounts/login/)."""
+
+
+class RateLimitedAdminAuthenticationForm(LoginRateLimitMixin, AdminAuthenticationForm):
+    """The admin site's sign-in form with the same rate limits (/admin/login/)."""
 
 
 @cache
