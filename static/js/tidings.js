@@ -601,6 +601,8 @@
   function init() {
     $$('[data-action="shortcuts"]').forEach(function (button) { button.addEventListener("click", showHelp); });
     $$("[data-select-on-focus]").forEach(function (input) { input.addEventListener("focus", function () { input.select(); }); });
+    var flash = $(".reader-page .messages");
+    if (flash) { setTimeout(function () { flash.hidden = true; }, 4000); }
     initReader();
     initDirectory();
     initImport();
