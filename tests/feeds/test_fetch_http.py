@@ -347,3 +347,14 @@ def test_static_corpus_files_come_back_identical_whatever_the_compression(feed_s
     for accept in ("br", "gzip", "identity"):
         result = fetch(url, extra_headers={"Accept-Encoding": accept})
         assert result.content == path.read_bytes()
+
+
+@pytest.mark.parametrize("status", [300, 305, 204])
+def test_statuses_that_carry_no_feed_are_not_silently_accepted(feed_server, status):
+    feed_server.add_route("/odd.xml", status=status, body=b"<rss/>" if status != 204 else b"")
+    if status == 204:
+        assert fetch(feed_server.url("/odd.xml")).content == b""
+        return
+    with pytest.raises(FetchError) as caught:
+        fetch(feed_server.url("/odd.xml"))
+    assert (caught.value.kind, caught.value.status) == ("http", status)

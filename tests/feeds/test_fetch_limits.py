@@ -315,3 +315,21 @@ def test_concurrent_fetches_keep_their_own_time_caps(feed_server, settings):
         assert len(fetch(feed_server.url("/ok.xml")).content) == 6000
     thread.join(5)
     assert outcomes == {"slow": "timeout"}
+
+
+def test_a_slow_dns_answer_ends_at_the_connect_cap(settings, monkeypatch):
+    """The system resolver is simulated: it answers this one name after 5 s."""
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "slow-dns.example.com":
+            time.sleep(5)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    settings.FETCH_TIMEOUT_CONNECT = 1
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch("http://slow-dns.example.com/feed.xml")
+    assert caught.value.kind == "dns"
+    assert time.monotonic() - started < 2

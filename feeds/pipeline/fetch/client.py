@@ -74,7 +74,7 @@ def fetch(
                     headers = _headers_for_hop(headers, current, target)
                     current = target
                     continue
-                if status >= 400:
+                if not (200 <= status < 300 or status == 304):
                     raise _http_error(response, budget)
                 content = b"" if status == 304 else _read_body(response, cap, budget)
                 return _result(first, current, response, content, hop, all_permanent, started)

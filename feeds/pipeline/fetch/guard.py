@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -114,7 +115,31 @@ def _resolve(host: str, port: int) -> list[tuple]:
         return socket.getaddrinfo(
             address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
         )
-    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return _getaddrinfo_within(host, port, float(settings.FETCH_TIMEOUT_CONNECT))
+
+
+def _getaddrinfo_within(host: str, port: int, seconds: float) -> list[tuple]:
+    """getaddrinfo in a helper thread, so a slow DNS server cannot hold a fetch past its caps.
+
+    Raises socket.gaierror when the name does not resolve or no answer came within ``seconds``
+    (the abandoned lookup finishes on its own in its daemon thread).
+    """
+    outcome: dict[str, object] = {}
+
+    def lookup() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=lookup, name="tidings-dns", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise socket.gaierror(socket.EAI_AGAIN, f"no DNS answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["infos"]  # type: ignore[return-value]
 
 
 def guarded_addresses(host: str, port: int) -> list[tuple]:
