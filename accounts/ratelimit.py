@@ -19,11 +19,23 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+T = TypeVar("T")
+
+
+class RateLimited(Exception):
+    """Too many failures: ``retry_after`` seconds (>= 1) until the next try is counted."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limited, retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -100,3 +112,27 @@ def reset_limits() -> tuple[Limit, Limit]:
         Limit("reset-ip", settings.ACCOUNTS_RESETS_PER_IP, period),
         Limit("reset-account", settings.ACCOUNTS_RESETS_PER_ACCOUNT, period),
     )
+
+
+def guard_login(*, ip: str, account: str, attempt: Callable[[], T | None]) -> T | None:
+    """Run a credential check ``attempt()`` under the sign-in limits (login_limits()).
+
+    For API sign-ins that do not go through the sign-in form, for example GReader
+    ClientLogin: ``guard_login(ip=client_ip(request), account=email, attempt=lambda:
+    services.client_password_check(username=email, password=passwd))``.
+    Raises RateLimited (before calling ``attempt``) when the IP or the account is over its
+    limit. A None result counts one failure for both; a success clears the account's count.
+    """
+    per_ip, per_account = login_limits()
+    account = (account or "").strip().lower()
+    for limit, key in ((per_ip, ip), (per_account, account)):
+        if key and limit.exceeded(key):
+            raise RateLimited(limit.retry_after(key))
+    result = attempt()
+    if result is None:
+        per_ip.hit(ip)
+        if account:
+            per_account.hit(account)
+    elif account:
+        per_account.reset(account)
+    return result

@@ -138,3 +138,22 @@ def test_the_limit_helper_works_on_the_caches_without_redis(settings, tmp_path, 
     assert [limit.hit("k") for _ in range(3)] == [1, 2, 3]
     assert limit.exceeded("k")
     assert 55 <= limit.retry_after("k") <= 60
+
+
+def test_guard_login_limits_api_sign_ins_with_the_client_password(limits, alice):
+    from accounts import services
+    from accounts.ratelimit import RateLimited, guard_login
+
+    services.client_password_set(user=alice, password="app-secret-phrase-1")
+
+    def check(password):
+        return lambda: services.client_password_check(username="alice", password=password)
+
+    assert (
+        guard_login(ip="10.2.0.1", account="alice", attempt=check("app-secret-phrase-1")) == alice
+    )
+    for _ in range(3):
+        assert guard_login(ip="10.2.0.1", account="alice", attempt=check("wrong")) is None
+    with pytest.raises(RateLimited) as raised:
+        guard_login(ip="10.2.0.2", account="ALICE", attempt=check("app-secret-phrase-1"))
+    assert 1 <= raised.value.retry_after <= 600
