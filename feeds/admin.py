@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django import forms
@@ -28,8 +29,10 @@ from django.utils.text import Truncator
 from feeds import directory, health
 from feeds.models import Feed, FetchLog, Source, SourceCategory
 
-#: At most this many sources are validated by one click (each is a real fetch, in the request).
+#: At most this many sources are validated by one click (each is a real fetch, in the request),
+#: and no new one starts after VALIDATE_BUDGET seconds (gunicorn kills a worker after 30 s).
 VALIDATE_MAX = 10
+VALIDATE_BUDGET = 15.0
 
 
 def _icon(feed_id: int | None, name: str):
@@ -195,21 +198,28 @@ class SourceAdmin(EditTrackingAdmin):
 
     @admin.action(description="Validate now (fetch through the pipeline)")
     def validate_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        sources = list(queryset[: VALIDATE_MAX + 1])
-        if len(sources) > VALIDATE_MAX:
-            self.message_user(
-                request,
-                f"Only the first {VALIDATE_MAX} selected sources were validated.",
-                messages.WARNING,
-            )
-        for source in sources[:VALIDATE_MAX]:
+        started = time.monotonic()
+        sources = list(queryset[:VALIDATE_MAX])
+        done = 0
+        for source in sources:
+            if time.monotonic() - started > VALIDATE_BUDGET:
+                break
             result = directory.source_validate(source=source)
+            done += 1
             if result.ok:
                 self.message_user(
                     request, f"{source.title}: OK, {result.entry_count} entries", messages.SUCCESS
                 )
             else:
                 self.message_user(request, f"{source.title}: {result.error}", messages.ERROR)
+        left = queryset.count() - done
+        if left:
+            self.message_user(
+                request,
+                f"{left} selected sources were not validated (at most {VALIDATE_MAX} per click, "
+                f"{VALIDATE_BUDGET:.0f} s): select them again.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Activate (show to users)")
     def activate(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
