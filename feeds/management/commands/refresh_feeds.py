@@ -13,11 +13,12 @@ Prints a summary: how many ok, not modified, failed, skipped, and new entries.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections, connections
+from django.db import connection
 
 from feeds.management.commands._feedcli import ProgressBar, feed_lookup
 from feeds.models import Feed
@@ -70,21 +71,20 @@ class Command(BaseCommand):
             try:
                 return feed_refresh(feed_id=feed_id, force=force)
             finally:
-                close_old_connections()
+                if threading.current_thread() is not threading.main_thread():
+                    connection.close()  # a pool thread's connection must not outlive it
 
         if jobs <= 1 or len(ids) <= 1:
-            mapped = map(one, ids)
-            for result in mapped:
+            for result in map(one, ids):
                 results.append(result)
                 if bar:
                     bar.advance(result.url)
             return results
-        with ThreadPoolExecutor(max_workers=jobs, initializer=None) as pool:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
             for result in pool.map(one, ids):
                 results.append(result)
                 if bar:
                     bar.advance(result.url)
-        connections.close_all()
         return results
 
 
