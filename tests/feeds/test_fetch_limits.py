@@ -12,7 +12,9 @@ import subprocess
 import threading
 import time
 import tracemalloc
+import zlib
 
+import brotli
 import pytest
 from django.conf import settings as django_settings
 
@@ -333,3 +335,14 @@ def test_a_slow_dns_answer_ends_at_the_connect_cap(settings, monkeypatch):
         fetch("http://slow-dns.example.com/feed.xml")
     assert caught.value.kind == "dns"
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("coding", ["br", "deflate"])
+def test_brotli_and_deflate_bombs_also_stop_at_the_cap(feed_server, coding):
+    zeros = b"\0" * (24 * MiB)
+    body = brotli.compress(zeros, quality=1) if coding == "br" else zlib.compress(zeros, 9)
+    assert len(body) < MiB
+    feed_server.add_route("/bomb.xml", body=body, headers={"Content-Encoding": coding})
+    with pytest.raises(FetchError) as caught:
+        fetch(feed_server.url("/bomb.xml"))
+    assert caught.value.kind == "too_large"

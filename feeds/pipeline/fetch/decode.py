@@ -56,14 +56,14 @@ class _BrotliDecoder:
         self._obj = brotli.Decompressor()
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        # brotli 1.2's can_accept_more_data() can say True while output is still pending, so
+        # drain with empty input until a call yields nothing (or the stream is finished).
         out = self._obj.process(data, output_buffer_limit=_DECODE_CHUNK)
-        if out:
+        while out:
             yield out
-        while not self._obj.can_accept_more_data():
+            if self._obj.is_finished():
+                return
             out = self._obj.process(b"", output_buffer_limit=_DECODE_CHUNK)
-            if not out:
-                break
-            yield out
 
     def flush(self) -> Iterator[bytes]:
         return iter(())
