@@ -330,8 +330,11 @@ def search_results(*, user, q: str, offset: int = 0, limit: int = 30):
     page = selectors.entry_search(user=user, q=q, offset=offset, limit=limit)
     terms = [t.text for t in search.parse_query(q) if not t.exclude and t.text != "OR"]
     for entry in page.entries:
-        text = " ".join(strip_tags(entry.summary or entry.content or "").split())
-        entry.excerpt = _excerpt(text, terms)
+        texts = [
+            " ".join(strip_tags(html or "").split()) for html in (entry.summary, entry.content)
+        ]
+        hit = [t for t in texts if any(term.lower() in t.lower() for term in terms)]
+        entry.excerpt = _excerpt((hit or [t for t in texts if t] or [""])[0], terms)
     page.terms = terms
     return page
 
