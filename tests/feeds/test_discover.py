@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from feeds.pipeline.discover import FeedCandidate, discover_feeds, find_feed_links, sniff_feed
@@ -176,3 +178,22 @@ def test_sniffing_never_expands_entities():
 )
 def test_every_kind_of_corpus_feed_sniffs_as_a_feed(name):
     assert sniff_feed(shared_path("corpus", "feeds", name).read_bytes()) is not None
+
+
+@pytest.mark.parametrize(
+    "name", ["billion-laughs.xml", "xxe-external-dtd.xml", "xxe-local-file.xml"]
+)
+def test_p28_documents_are_discovered_without_expanding_or_fetching_anything(
+    feed_server, settings, name
+):
+    """P28, discovery side: the sniffer loads no DTD, reads no file and expands no entity."""
+    folder = shared_path("cases", "P28-xml-entity-attacks")
+    feed_server.configure(settings, extra_hosts=("canary.example.net",))  # a DTD fetch would show
+    feed_server.add_route(f"/{name}", body_file=folder / name)
+    started = time.monotonic()
+    [candidate] = discover_feeds(feed_server.url(f"/{name}"))
+    assert time.monotonic() - started < 5
+    assert candidate.type == "application/rss+xml"
+    assert "root:" not in candidate.title and "lollol" not in candidate.title
+    assert len(candidate.title) < 200
+    assert [r.path for r in feed_server.requests] == [f"/{name}"]
