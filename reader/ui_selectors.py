@@ -14,7 +14,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.html import strip_tags
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from feeds.models import Feed, Source, SourceCategory
 from feeds.public import category_name, public_entry_get, public_source_get
@@ -286,19 +286,19 @@ def directory_source_get(*, source_id: Any) -> Source:
 
 # Plain words for the fetch failure kinds of feeds.services (recorded on Feed.last_error_kind).
 _FEED_ERROR_TEXT = {
-    "invalid_url": _lazy("The feed address is not a valid web address."),
-    "blocked": _lazy("The feed address points to a private network, which Tidings refuses."),
-    "dns": _lazy("The site's name could not be found. Is the address right?"),
-    "connect": _lazy("Tidings could not connect to the site."),
-    "timeout": _lazy("The site took too long to answer."),
-    "tls": _lazy("The site's secure connection (HTTPS) failed."),
-    "too_large": _lazy("The feed is too large."),
-    "too_many_redirects": _lazy("The site keeps redirecting (a redirect loop)."),
-    "http": _lazy("The site answered with an error."),
-    "gone": _lazy("The feed has been removed by the site; Tidings no longer fetches it."),
-    "rate_limited": _lazy("The site asked Tidings to slow down; it will try again later."),
-    "parse": _lazy("The feed could not be read: it is not valid RSS, Atom or JSON Feed."),
-    "not_a_feed": _lazy("The address is a web page, not a feed."),
+    "invalid_url": gettext_lazy("The feed address is not a valid web address."),
+    "blocked": gettext_lazy("The feed address points to a private network, which Tidings refuses."),
+    "dns": gettext_lazy("The site's name could not be found. Is the address right?"),
+    "connect": gettext_lazy("Tidings could not connect to the site."),
+    "timeout": gettext_lazy("The site took too long to answer."),
+    "tls": gettext_lazy("The site's secure connection (HTTPS) failed."),
+    "too_large": gettext_lazy("The feed is too large."),
+    "too_many_redirects": gettext_lazy("The site keeps redirecting (a redirect loop)."),
+    "http": gettext_lazy("The site answered with an error."),
+    "gone": gettext_lazy("The feed has been removed by the site; Tidings no longer fetches it."),
+    "rate_limited": gettext_lazy("The site asked Tidings to slow down; it will try again later."),
+    "parse": gettext_lazy("The feed could not be read: it is not valid RSS, Atom or JSON Feed."),
+    "not_a_feed": gettext_lazy("The address is a web page, not a feed."),
 }
 
 

@@ -19,8 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from reader import ui_selectors
@@ -232,16 +231,18 @@ def directory_unsubscribe(request: HttpRequest) -> HttpResponse:
 
 
 _ERROR_MESSAGES = {
-    "invalid_url": _lazy(
+    "invalid_url": gettext_lazy(
         "That is not a web address. Paste a link starting with http:// or https://."
     ),
-    "subscription_exists": _lazy("You already follow this feed."),
-    "discovery_choice": _lazy("This site offers several feeds: pick one."),
-    "feed_not_found": _lazy("No feed was found at that address."),
-    "feed_unreachable": _lazy("The site could not be reached. Check the address or try later."),
-    "category_exists": _lazy("You already have a category with that name."),
-    "opml_invalid": _lazy("The file is not a readable OPML file."),
-    "opml_too_large": _lazy("The file is too large (the limit is 5 MiB)."),
+    "subscription_exists": gettext_lazy("You already follow this feed."),
+    "discovery_choice": gettext_lazy("This site offers several feeds: pick one."),
+    "feed_not_found": gettext_lazy("No feed was found at that address."),
+    "feed_unreachable": gettext_lazy(
+        "The site could not be reached. Check the address or try later."
+    ),
+    "category_exists": gettext_lazy("You already have a category with that name."),
+    "opml_invalid": gettext_lazy("The file is not a readable OPML file."),
+    "opml_too_large": gettext_lazy("The file is too large (the limit is 5 MiB)."),
 }
 
 

@@ -428,9 +428,9 @@
       bar.max = Math.max(total, 1);
       bar.value = total ? processed : 0;
       status.textContent = status.getAttribute("data-template")
-        .replace("%(processed)s", processed).replace("%(total)s", total)
-        .replace("%(created)s", job.created_count !== undefined ? job.created_count : (job.created || 0))
-        .replace("%(skipped)s", job.skipped_count !== undefined ? job.skipped_count : (job.skipped || 0));
+        .replace("{processed}", processed).replace("{total}", total)
+        .replace("{created}", job.created_count !== undefined ? job.created_count : (job.created || 0))
+        .replace("{skipped}", job.skipped_count !== undefined ? job.skipped_count : (job.skipped || 0));
       results.innerHTML = "";
       (job.failures || job.failed || []).forEach(function (failure) {
         var li = doc.createElement("li");

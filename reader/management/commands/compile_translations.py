@@ -47,4 +47,4 @@ class Command(BaseCommand):
             self.stdout.write("compiled messages with msgfmt")
             return
         count = compile_with_polib(locale_dirs)
-        self.stdout.write(f"compiled {count} message file(s) with polib (msgfmt not found)")
+        self.stdout.write(f"compiled {count} message file(s) with polib")
