@@ -346,3 +346,31 @@ def test_brotli_and_deflate_bombs_also_stop_at_the_cap(feed_server, coding):
     with pytest.raises(FetchError) as caught:
         fetch(feed_server.url("/bomb.xml"))
     assert caught.value.kind == "too_large"
+
+
+def _fetch_kind_in_child(url: str, results) -> None:
+    try:
+        fetch(url)
+        results.put("ok")
+    except FetchError as exc:
+        results.put(exc.kind)
+
+
+def test_the_time_cap_still_works_in_a_forked_worker(feed_server, settings):
+    """Celery's prefork pool forks after the parent may have fetched: the watchdog restarts."""
+    import multiprocessing
+
+    settings.FETCH_TIMEOUT_TOTAL = 1
+    feed_server.add_route("/ok.xml", body=b"<rss/>")
+    feed_server.add_route("/drip.xml", behaviour="drip", interval=0.1)
+    fetch(feed_server.url("/ok.xml"))  # the parent's watchdog is running now
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(
+        target=_fetch_kind_in_child, args=(feed_server.url("/drip.xml"), results)
+    )
+    started = time.monotonic()
+    child.start()
+    child.join(10)
+    assert results.get(timeout=1) == "timeout"
+    assert time.monotonic() - started < 4

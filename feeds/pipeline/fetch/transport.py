@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
+import os
 import socket
 import threading
 import time
@@ -88,24 +90,23 @@ class _GuardedAdapter(HTTPAdapter):
 
 
 class Budget:
-    """The wall-clock cap of one fetch: a watchdog shuts down every socket at the deadline."""
+    """The wall-clock cap of one fetch: the watchdog shuts down every socket at the deadline."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.expired = False
+        self.done = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self) -> Budget:
         self._token = current_budget.set(self)
-        self._timer.start()
+        _WATCHDOG.watch(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        self.done = True
         current_budget.reset(self._token)
 
     def remaining(self) -> float:
@@ -117,7 +118,8 @@ class Budget:
                 _shutdown(sock)
             self._sockets.append(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """Called by the watchdog at the deadline."""
         with self._lock:
             self.expired = True
             for sock in self._sockets:
@@ -131,6 +133,49 @@ class Budget:
         return FetchError(
             "timeout", f"The server took longer than {seconds_text(self.seconds)} s to answer."
         )
+
+
+class _Watchdog:
+    """One daemon thread per process that expires the budgets of all fetches at their deadlines.
+
+    Cheaper than a timer thread per fetch; restarted lazily after a fork (Celery prefork).
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Fresh state (also in a forked child, whose copy of the lock may be held)."""
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Budget]] = []
+        self._pid = 0
+
+    def watch(self, budget: Budget) -> None:
+        with self._cond:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._heap = []
+                threading.Thread(
+                    target=self._run, name="tidings-fetch-watchdog", daemon=True
+                ).start()
+            heapq.heappush(self._heap, (budget.deadline, id(budget), budget))
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and (
+                    self._heap[0][2].done or self._heap[0][0] <= time.monotonic()
+                ):
+                    _, _, budget = heapq.heappop(self._heap)
+                    if not budget.done:
+                        budget.expire()
+                timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                self._cond.wait(timeout)
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 def _shutdown(sock: socket.socket) -> None:
