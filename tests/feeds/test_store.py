@@ -17,7 +17,7 @@ from feeds.models import Entry, EntryTombstone, Feed
 from feeds.pipeline.parse import ParsedEntry, ParsedFeed, parse_feed
 from feeds.pipeline.store import raw_hash, store_parsed
 from reader.models import EntryState
-from tests.conftest import shared_path
+from tests.conftest import requires_postgres, shared_path
 
 pytestmark = pytest.mark.django_db
 
@@ -268,6 +268,7 @@ def _synthetic(count: int, *, body: str = "body") -> ParsedFeed:
     )
 
 
+@requires_postgres  # SQLite splits bulk inserts by its bound-parameter limit
 @pytest.mark.parametrize("count", [5, 100])
 def test_a_refresh_costs_a_constant_number_of_queries(count, django_assert_max_num_queries):
     feed = make_feed()
