@@ -1,0 +1,198 @@
+"""The Fever API (API version 3), as Miniflux and FreshRSS implement it (client-apis.md, part B).
+
+One endpoint, ``/api/fever/``. Every request carries ``api_key`` = lower-case
+hex MD5 of ``"username:client password"``; bad keys answer HTTP 200 with
+``auth: 0``. Read selectors come from the query string, writes from the POST
+body (both are merged, as servers do). Saved (starred) marks are absolute,
+not toggles. Feed ids are our feed ids; group ids are category ids; item ids
+are entry ids (positive, growing with insertion time).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Max
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts import services as accounts
+from feeds.models import Feed
+from feeds.pipeline.icons import icon_for_feed
+from reader import selectors, services
+from reader.api.compat import queries
+from reader.errors import NotFound, ReaderError
+from reader.models import Subscription
+
+#: Items per ``items`` call, as the Fever spec says.
+ITEMS_PER_CALL = 50
+
+
+def _param(request: HttpRequest, name: str) -> str | None:
+    if name in request.POST:
+        return request.POST.get(name)
+    return request.GET.get(name)
+
+
+def _has(request: HttpRequest, name: str) -> bool:
+    return name in request.GET or name in request.POST
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@csrf_exempt
+def fever(request: HttpRequest) -> JsonResponse:
+    """Answer one Fever call: authentication, then any writes, then every read selector asked."""
+    data: dict[str, Any] = {"api_version": 3, "auth": 0}
+    user = accounts.fever_user_for_api_key(_param(request, "api_key") or "")
+    if user is None:
+        return JsonResponse(data)
+    data["auth"] = 1
+    data["last_refreshed_on_time"] = _last_refreshed(user)
+    if _param(request, "mark"):
+        _mark(request, user, data)
+    if _has(request, "groups"):
+        data["groups"] = _groups(user)
+        data["feeds_groups"] = _feeds_groups(user)
+    if _has(request, "feeds"):
+        data["feeds"] = _feeds(user)
+        data["feeds_groups"] = _feeds_groups(user)
+    if _has(request, "favicons"):
+        data["favicons"] = _favicons(user)
+    if _has(request, "items"):
+        data["items"] = _items(request, user)
+        data["total_items"] = queries.visible_entry_count(user=user)
+    if _has(request, "links"):
+        data["links"] = []
+    if _has(request, "unread_item_ids"):
+        data["unread_item_ids"] = _ids(user, "unread")
+    if _has(request, "saved_item_ids"):
+        data["saved_item_ids"] = _ids(user, "starred")
+    return JsonResponse(data)
+
+
+def _unix(value: datetime | None) -> int:
+    return int(value.timestamp()) if value else 0
+
+
+def _last_refreshed(user) -> int:
+    stamp = Feed.objects.filter(subscriptions__user=user).aggregate(m=Max("last_fetched_at"))["m"]
+    return _unix(stamp)
+
+
+def _groups(user) -> list[dict[str, Any]]:
+    return [{"id": c.pk, "title": c.title} for c in selectors.category_list(user=user)]
+
+
+def _feeds_groups(user) -> list[dict[str, Any]]:
+    groups: dict[int, list[str]] = {}
+    for sub in selectors.subscription_list(user=user):
+        if sub.category_id is not None:
+            groups.setdefault(sub.category_id, []).append(str(sub.feed_id))
+    return [{"group_id": gid, "feed_ids": ",".join(ids)} for gid, ids in groups.items()]
+
+
+def _feeds(user) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": sub.feed_id,
+            "favicon_id": sub.feed_id,
+            "title": sub.title or sub.feed.title or sub.feed.url,
+            "url": sub.feed.url,
+            "site_url": sub.feed.site_url or sub.feed.url,
+            "is_spark": 0,
+            "last_updated_on_time": _unix(sub.feed.last_success_at or sub.feed.last_fetched_at),
+        }
+        for sub in selectors.subscription_list(user=user)
+    ]
+
+
+def _favicons(user) -> list[dict[str, Any]]:
+    feeds = Feed.objects.filter(subscriptions__user=user).select_related("icon")
+    out = []
+    for feed in feeds:
+        content_type, data = icon_for_feed(feed)
+        encoded = base64.b64encode(data).decode()
+        out.append({"id": feed.pk, "data": f"{content_type};base64,{encoded}"})
+    return out
+
+
+def _item(entry) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "feed_id": entry.feed_id,
+        "title": entry.title,
+        "author": entry.author,
+        "html": entry.content or entry.summary,
+        "url": entry.url,
+        "is_saved": int(entry.is_starred),
+        "is_read": int(entry.is_read),
+        "created_on_time": _unix(entry.published_at),
+    }
+
+
+def _items(request: HttpRequest, user) -> list[dict[str, Any]]:
+    with_ids = _param(request, "with_ids")
+    if with_ids is not None:
+        ids = [i for i in (_int(v) for v in with_ids.split(",")) if i and i > 0]
+        entries = queries.entries_by_id(user=user, ids=ids[:ITEMS_PER_CALL])
+    elif _int(_param(request, "since_id")) is not None:
+        since = max(0, _int(_param(request, "since_id")) or 0)
+        entries = queries.entries_by_id_range(user=user, after_id=since, limit=ITEMS_PER_CALL)
+    else:
+        before = _int(_param(request, "max_id")) or 0
+        entries = queries.entries_by_id_range(
+            user=user, before_id=max(0, before), limit=ITEMS_PER_CALL
+        )
+    return [_item(e) for e in entries]
+
+
+def _ids(user, status: str) -> str:
+    return ",".join(str(i) for i in sorted(queries.entry_ids(user=user, status=status)))
+
+
+def _before(request: HttpRequest) -> datetime | None:
+    value = _int(_param(request, "before"))
+    if value is None or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _mark(request: HttpRequest, user, data: dict[str, Any]) -> None:
+    """``mark=item|feed|group``, ``as=read|unread|saved|unsaved``, ``id``, ``before``."""
+    mark, as_, target = _param(request, "mark"), _param(request, "as"), _int(_param(request, "id"))
+    if target is None:
+        return
+    try:
+        if mark == "item" and target > 0:
+            _mark_item(user, target, as_, data)
+        elif mark == "feed" and as_ == "read":
+            sub = Subscription.objects.filter(user=user, feed_id=target).first()
+            if sub is not None:
+                services.mark_all_read(user=user, subscription_id=sub.pk, before=_before(request))
+        elif mark == "group" and as_ == "read":
+            if target == 0:
+                services.mark_all_read(user=user, before=_before(request))
+            elif target > 0:
+                services.mark_all_read(user=user, category_id=target, before=_before(request))
+    except (NotFound, ReaderError):
+        return  # another user's or unknown id: nothing changes, nothing leaks
+
+
+def _mark_item(user, entry_id: int, as_: str | None, data: dict[str, Any]) -> None:
+    if as_ in ("read", "unread"):
+        services.entries_set_read(user=user, entry_ids=[entry_id], read=as_ == "read")
+        data["unread_item_ids"] = _ids(user, "unread")
+    elif as_ in ("saved", "unsaved"):
+        services.entries_set_starred(user=user, entry_ids=[entry_id], starred=as_ == "saved")
+        data["saved_item_ids"] = _ids(user, "starred")

@@ -1,0 +1,664 @@
+"""The Google Reader API as FreshRSS and Miniflux implement it (specs/client-apis.md, part A).
+
+Mounted at ``/api/greader/`` and at the FreshRSS-style ``/api/greader.php/``.
+Authentication: ``ClientLogin`` with the user's client password returns a
+stable token; every call sends ``Authorization: GoogleLogin auth=<token>`` (on
+POST a ``T`` parameter is accepted instead). Writes answer ``OK``; failures to
+authenticate answer 401 with both bad-token header spellings; unknown calls
+under ``reader/api/0/`` answer 200 ``[]``. All reads and writes go through
+``reader.selectors`` / ``reader.services`` like the web pages and REST API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts import services as accounts
+from accounts.ratelimit import RateLimited, client_ip, guard_login
+from reader import selectors, services
+from reader.api.compat import queries
+from reader.api.compat.item_ids import (
+    KEPT_UNREAD,
+    LABEL_PREFIX,
+    READ,
+    READING_LIST,
+    STARRED,
+    Stream,
+    item_id_long,
+    parse_item_ids,
+    parse_stream_id,
+)
+from reader.errors import NotFound, ReaderError
+from reader.models import Category, Subscription
+
+#: Default and largest ``n`` for stream/contents (entries with content).
+CONTENTS_DEFAULT, CONTENTS_MAX = 20, 1000
+#: Default and largest ``n`` for stream/items/ids.
+IDS_DEFAULT, IDS_MAX = 20, queries.MAX_ID_PAGE
+
+
+class BadRequest(Exception):
+    """A malformed parameter: answered 400 with a plain-text message."""
+
+
+# --- Responses ---------------------------------------------------------------------------
+
+
+def _text(body: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _unauthorized() -> HttpResponse:
+    response = _text("Unauthorized", status=401)
+    response["Google-Bad-Token"] = "true"
+    response["X-Reader-Google-Bad-Token"] = "true"
+    response["WWW-Authenticate"] = 'GoogleLogin realm="tidings"'
+    return response
+
+
+def _json(request: HttpRequest, data: Any, *, conditional: bool = False) -> HttpResponse:
+    """JSON response; with ``conditional`` an ETag (body hash) answered by 304 when unchanged."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    if conditional:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return not_modified
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date()
+        response["Cache-Control"] = "private, no-cache"
+        return response
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
+# --- Authentication ----------------------------------------------------------------------
+
+
+def _param(request: HttpRequest, name: str, default: str = "") -> str:
+    if name in request.POST:
+        return request.POST.get(name, default)
+    return request.GET.get(name, default)
+
+
+def _params(request: HttpRequest, name: str) -> list[str]:
+    return request.POST.getlist(name) + request.GET.getlist(name)
+
+
+def _header_token(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() != "googlelogin":
+        return ""
+    key, _, value = rest.strip().partition("=")
+    return value.strip() if key.strip().lower() == "auth" else ""
+
+
+@csrf_exempt
+def client_login(request: HttpRequest) -> HttpResponse:
+    """``accounts/ClientLogin``: ``Email`` + ``Passwd`` (client password) -> SID/LSID/Auth lines.
+
+    JSON ``{SID, LSID, Auth}`` with ``output=json``; 401 on bad credentials; 429 with
+    Retry-After when the sign-in limits of ``accounts.ratelimit`` are exceeded.
+    """
+    email, password = _param(request, "Email").strip(), _param(request, "Passwd")
+    try:
+        user = guard_login(
+            ip=client_ip(request),
+            account=email,
+            attempt=lambda: accounts.client_password_check(username=email, password=password),
+        )
+    except RateLimited as limited:
+        response = _text("Error=TooManyAttempts\n", status=429)
+        response["Retry-After"] = str(int(limited.retry_after))
+        return response
+    token = accounts.greader_auth_token(user=user) if user is not None else None
+    if token is None:
+        response = _text("Error=BadAuthentication\n", status=401)
+        response["Google-Bad-Token"] = "true"
+        response["X-Reader-Google-Bad-Token"] = "true"
+        return response
+    if _param(request, "output") == "json":
+        return JsonResponse({"SID": token, "LSID": token, "Auth": token})
+    return _text(f"SID={token}\nLSID={token}\nAuth={token}\n")
+
+
+def _authenticate(request: HttpRequest) -> tuple[Any, str] | None:
+    """(user, token) from the header, or on POST from ``T``; None when neither is valid."""
+    token = _header_token(request)
+    if not token and request.method == "POST":
+        token = _param(request, "T")
+    user = accounts.greader_user_for_token(token) if token else None
+    return (user, token) if user is not None else None
+
+
+def _edit_token_ok(request: HttpRequest, token: str) -> bool:
+    """``T`` must match the token, except the empty and ``x`` values FeedMe and Reeder send."""
+    value = _param(request, "T").strip()
+    return value in ("", "x") or value == token
+
+
+# --- Dispatch ----------------------------------------------------------------------------
+
+
+@csrf_exempt
+def api(request: HttpRequest, path: str) -> HttpResponse:
+    """``reader/api/0/<path>``: authenticate, then route to one handler."""
+    if request.method == "OPTIONS":
+        return HttpResponse(status=204)
+    auth = _authenticate(request)
+    if auth is None:
+        return _unauthorized()
+    user, token = auth
+    path = path.strip("/")
+    if path.startswith("stream/contents"):
+        handler, stream = _stream_contents, path[len("stream/contents") :].lstrip("/")
+        request.stream_path = stream
+    else:
+        handler = _ROUTES.get(path)
+    if handler is None:
+        return _json(request, [])
+    if path in _WRITES:
+        if request.method != "POST":
+            return _text("Method Not Allowed", status=405)
+        if not _edit_token_ok(request, token):
+            return _unauthorized()
+    try:
+        return handler(request, user, token)
+    except (BadRequest, ReaderError, ValueError) as exc:
+        return _text(f"Error={_message(exc)}", status=400)
+    except NotFound:
+        return _text("Not Found", status=404)
+
+
+def _message(exc: Exception) -> str:
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
+
+# --- Simple reads ------------------------------------------------------------------------
+
+
+def _user_info(request, user, token):
+    return _json(
+        request,
+        {
+            "userId": str(user.pk),
+            "userName": user.get_username(),
+            "userProfileId": str(user.pk),
+            "userEmail": user.email,
+        },
+    )
+
+
+def _token(request, user, token):
+    return _text(token)
+
+
+def _tag_list(request, user, token):
+    counts = selectors.unread_counts(user=user)["categories"]
+    tags = [{"id": STARRED}]
+    for category in selectors.category_list(user=user):
+        tags.append(
+            {
+                "id": LABEL_PREFIX + category.title,
+                "label": category.title,
+                "type": "folder",
+                "unread_count": counts.get(category.pk, 0),
+            }
+        )
+    return _json(request, {"tags": tags}, conditional=True)
+
+
+def _icon_url(feed_id: int) -> str:
+    return f"{settings.SITE_URL}/icons/{feed_id}/"
+
+
+def _subscription_json(sub: Subscription) -> dict[str, Any]:
+    categories = []
+    if sub.category is not None:
+        categories.append({"id": LABEL_PREFIX + sub.category.title, "label": sub.category.title})
+    return {
+        "id": f"feed/{sub.feed_id}",
+        "title": sub.title or sub.feed.title or sub.feed.url,
+        "categories": categories,
+        "url": sub.feed.url,
+        "htmlUrl": sub.feed.site_url or sub.feed.url,
+        "iconUrl": _icon_url(sub.feed_id),
+        "sortid": f"{sub.pk:08X}",
+        "firstitemmsec": str(int(sub.created_at.timestamp() * 1000)),
+    }
+
+
+def _subscription_list(request, user, token):
+    subs = [_subscription_json(s) for s in selectors.subscription_list(user=user)]
+    return _json(request, {"subscriptions": subs}, conditional=True)
+
+
+def _usec(value: datetime | None) -> str:
+    return str(int(value.timestamp() * 1_000_000)) if value else "0"
+
+
+def _unread_count(request, user, token):
+    counts = selectors.unread_counts(user=user)
+    subs = list(selectors.subscription_list(user=user))
+    newest = _newest_per_feed(user)
+    rows = []
+    by_category: dict[int, datetime | None] = {}
+    for sub in subs:
+        stamp = newest.get(sub.feed_id)
+        rows.append(
+            {
+                "id": f"feed/{sub.feed_id}",
+                "count": counts["subscriptions"].get(sub.pk, 0),
+                "newestItemTimestampUsec": _usec(stamp),
+            }
+        )
+        if sub.category_id is not None and stamp is not None:
+            prev = by_category.get(sub.category_id)
+            by_category[sub.category_id] = max(prev, stamp) if prev else stamp
+    for category in selectors.category_list(user=user):
+        rows.append(
+            {
+                "id": LABEL_PREFIX + category.title,
+                "count": counts["categories"].get(category.pk, 0),
+                "newestItemTimestampUsec": _usec(by_category.get(category.pk)),
+            }
+        )
+    stamps = [s for s in newest.values() if s]
+    rows.append(
+        {
+            "id": READING_LIST,
+            "count": counts["total"],
+            "newestItemTimestampUsec": _usec(max(stamps) if stamps else None),
+        }
+    )
+    return _json(request, {"max": counts["total"], "unreadcounts": rows}, conditional=True)
+
+
+def _newest_per_feed(user) -> dict[int, datetime | None]:
+    from django.db.models import Max
+
+    from feeds.models import Entry
+
+    rows = (
+        Entry.objects.filter(feed__subscriptions__user=user)
+        .values("feed_id")
+        .annotate(newest=Max("created_at"))
+    )
+    return {row["feed_id"]: row["newest"] for row in rows}
+
+
+# --- Streams -----------------------------------------------------------------------------
+
+
+def _subscription_for_feed(user, value: str) -> Subscription:
+    """The user's subscription to ``feed/<value>`` (numeric feed id or feed URL); NotFound."""
+    qs = Subscription.objects.filter(user=user)
+    sub = (
+        qs.filter(feed_id=int(value)).first()
+        if value.isdigit()
+        else qs.filter(feed__url=value).first()
+    )
+    if sub is None:
+        raise NotFound("No such feed.")
+    return sub
+
+
+def _category_named(user, name: str) -> Category:
+    category = Category.objects.filter(user=user, title=name).first()
+    if category is None:
+        raise NotFound("No such label.")
+    return category
+
+
+def _stream_filters(request: HttpRequest, user, stream: Stream) -> dict[str, Any]:
+    """EntryFilters fields for a stream id plus xt/it/ot/nt/r (spec A4)."""
+    f: dict[str, Any] = {"status": "all"}
+    if stream.kind in ("starred", "read"):
+        f["status"] = stream.kind
+    elif stream.kind in ("unread", "kept-unread"):
+        f["status"] = "unread"
+    elif stream.kind == "feed":
+        f["subscription_id"] = _subscription_for_feed(user, stream.value).pk
+    elif stream.kind == "label":
+        f["category_id"] = _category_named(user, stream.value).pk
+    elif stream.kind == "ignored":
+        raise NotFound("No such stream.")
+    excluded = {_safe_stream(x).kind for x in _params(request, "xt")}
+    included = {_safe_stream(x).kind for x in _params(request, "it")}
+    if f["status"] == "all":
+        if "read" in excluded:
+            f["status"] = "unread"
+        elif "starred" in included:
+            f["status"] = "starred"
+        elif "read" in included:
+            f["status"] = "read"
+        elif "unread" in included or "kept-unread" in included:
+            f["status"] = "unread"
+    for name, key in (("ot", "published_after"), ("nt", "published_before")):
+        value = _param(request, name).strip()
+        if value:
+            f[key] = _timestamp(value)
+    f["sort"] = "oldest" if _param(request, "r") == "o" else "newest"
+    return f
+
+
+def _safe_stream(value: str) -> Stream:
+    try:
+        return parse_stream_id(value)
+    except ValueError:
+        return Stream("ignored", value)
+
+
+def _timestamp(value: str) -> datetime:
+    """A Unix time in seconds, milliseconds or microseconds (by digit count) as aware UTC."""
+    try:
+        number = int(float(value))
+    except ValueError as exc:
+        raise BadRequest(f"{value!r} is not a Unix time") from exc
+    digits = len(str(abs(number)))
+    seconds = number / 1_000_000 if digits >= 16 else number / 1000 if digits >= 13 else number
+    try:
+        return datetime.fromtimestamp(max(0, seconds), tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise BadRequest(f"{value!r} is out of range") from exc
+
+
+def _count(request: HttpRequest, default: int, cap: int) -> int:
+    raw = _param(request, "n").strip()
+    if not raw:
+        return default
+    try:
+        return max(1, min(int(raw), cap))
+    except ValueError as exc:
+        raise BadRequest("n must be a number") from exc
+
+
+def _item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
+    categories = [READING_LIST]
+    label = labels.get(entry.category_id)
+    if label:
+        categories.append(LABEL_PREFIX + label)
+    if entry.is_read:
+        categories.append(READ)
+    if entry.is_starred:
+        categories.append(STARRED)
+    content = {"content": entry.content or entry.summary, "direction": "ltr"}
+    item = {
+        "id": item_id_long(entry.pk),
+        "crawlTimeMsec": str(int(entry.created_at.timestamp() * 1000)),
+        "timestampUsec": _usec(entry.created_at),
+        "published": int(entry.published_at.timestamp()),
+        "updated": int((entry.updated_at or entry.published_at).timestamp()),
+        "title": entry.title,
+        "author": entry.author,
+        "canonical": [{"href": entry.url}] if entry.url else [],
+        "alternate": [{"href": entry.url, "type": "text/html"}] if entry.url else [],
+        "summary": content,
+        "content": content,
+        "categories": categories,
+        "origin": {
+            "streamId": f"feed/{entry.feed_id}",
+            "title": entry.subscription_title,
+            "htmlUrl": entry.feed.site_url or entry.feed.url,
+        },
+        "enclosure": [
+            {"href": e.get("url", ""), "type": e.get("type", ""), **_length(e)}
+            for e in (entry.enclosures or [])
+            if e.get("url")
+        ],
+    }
+    return item
+
+
+def _length(enclosure: dict) -> dict[str, str]:
+    length = enclosure.get("length")
+    return {"length": str(length)} if length else {}
+
+
+def _labels(user) -> dict[int, str]:
+    return dict(Category.objects.filter(user=user).values_list("pk", "title"))
+
+
+def _stream_object(stream_id: str, items: list[dict], continuation: str | None) -> dict:
+    data: dict[str, Any] = {
+        "id": stream_id,
+        "updated": int(datetime.now(tz=UTC).timestamp()),
+        "items": items,
+    }
+    if continuation:
+        data["continuation"] = continuation
+    return data
+
+
+def _stream_contents(request, user, token):
+    from urllib.parse import unquote
+
+    stream_id = _param(request, "s") or unquote(getattr(request, "stream_path", ""))
+    stream_id = stream_id or READING_LIST
+    filters = _stream_filters(request, user, parse_stream_id(stream_id))
+    page = selectors.entry_list(
+        user=user,
+        filters=filters,
+        cursor=_param(request, "c") or None,
+        limit=min(_count(request, CONTENTS_DEFAULT, CONTENTS_MAX), selectors.MAX_PAGE_SIZE),
+    )
+    labels = _labels(user)
+    items = [_item_json(entry, labels) for entry in page.entries]
+    return _json(request, _stream_object(stream_id, items, page.next_cursor))
+
+
+def _stream_items_ids(request, user, token):
+    stream_id = _param(request, "s") or READING_LIST
+    filters = _stream_filters(request, user, parse_stream_id(stream_id))
+    rows, continuation = queries.entry_id_page(
+        user=user,
+        filters=filters,
+        cursor=_param(request, "c") or None,
+        limit=_count(request, IDS_DEFAULT, IDS_MAX),
+    )
+    refs = [
+        {"id": str(entry_id), "directStreamIds": [], "timestampUsec": _usec(published)}
+        for entry_id, published in rows
+    ]
+    data: dict[str, Any] = {"itemRefs": refs}
+    if continuation:
+        data["continuation"] = continuation
+    return _json(request, data, conditional=True)
+
+
+def _stream_items_contents(request, user, token):
+    ids = parse_item_ids(_params(request, "i"))
+    entries = queries.entries_by_id(user=user, ids=ids)
+    if _param(request, "r") == "o":
+        entries.sort(key=lambda e: (e.published_at, e.pk))
+    labels = _labels(user)
+    items = [_item_json(entry, labels) for entry in entries]
+    return _json(request, _stream_object(READING_LIST, items, None))
+
+
+# --- Writes ------------------------------------------------------------------------------
+
+
+def _edit_tag(request, user, token):
+    ids = parse_item_ids(_params(request, "i"))
+    if not ids:
+        raise BadRequest("no valid item id (i)")
+    for tag in _params(request, "a"):
+        _apply_tag(user, ids, tag, add=True)
+    for tag in _params(request, "r"):
+        _apply_tag(user, ids, tag, add=False)
+    return _text("OK")
+
+
+def _apply_tag(user, ids: list[int], tag: str, *, add: bool) -> None:
+    kind = _safe_stream(tag).kind
+    if kind == "read":
+        services.entries_set_read(user=user, entry_ids=ids, read=add)
+    elif kind == "kept-unread":
+        services.entries_set_read(user=user, entry_ids=ids, read=not add)
+    elif kind == "starred":
+        services.entries_set_starred(user=user, entry_ids=ids, starred=add)
+    # Labels on items, like, broadcast: accepted and ignored (no per-item tags here).
+
+
+def _mark_all_as_read(request, user, token):
+    stream = parse_stream_id(_param(request, "s") or READING_LIST)
+    ts = _param(request, "ts").strip()
+    before = _timestamp(ts) if ts else None
+    if stream.kind == "feed":
+        sub = _subscription_for_feed(user, stream.value)
+        services.mark_all_read(user=user, subscription_id=sub.pk, before=before)
+    elif stream.kind == "label":
+        category = _category_named(user, stream.value)
+        services.mark_all_read(user=user, category_id=category.pk, before=before)
+    elif stream.kind in ("reading-list", "unread"):
+        services.mark_all_read(user=user, before=before)
+    else:
+        raise BadRequest(f"cannot mark {stream.kind} as read")
+    return _text("OK")
+
+
+def _label_name(value: str) -> str:
+    stream = parse_stream_id(value)
+    if stream.kind != "label":
+        raise BadRequest(f"{value!r} is not a label")
+    return stream.value
+
+
+def _rename_tag(request, user, token):
+    category = _category_named(user, _label_name(_param(request, "s")))
+    dest = _param(request, "dest")
+    services.category_rename(user=user, category_id=category.pk, title=_label_name(dest))
+    return _text("OK")
+
+
+def _disable_tag(request, user, token):
+    for value in _params(request, "s"):
+        category = _category_named(user, _label_name(value))
+        services.category_delete(user=user, category_id=category.pk)
+    return _text("OK")
+
+
+def _subscription_edit(request, user, token):
+    action = _param(request, "ac")
+    streams = _params(request, "s")
+    if not streams:
+        raise BadRequest("no stream (s)")
+    title = _param(request, "t")
+    add_label = _param(request, "a")
+    remove_label = _param(request, "r")
+    for value in streams:
+        stream = parse_stream_id(value)
+        if stream.kind != "feed":
+            raise BadRequest(f"{value!r} is not a feed stream")
+        if action == "subscribe":
+            category = None
+            if add_label:
+                category, _ = services.category_get_or_create(
+                    user=user, title=_label_name(add_label)
+                )
+            services.subscription_create(
+                user=user, url=stream.value, category=category, title=title
+            )
+        elif action == "unsubscribe":
+            sub = _subscription_for_feed(user, stream.value)
+            services.subscription_delete(user=user, subscription_id=sub.pk)
+        elif action == "edit":
+            _edit_subscription(user, stream.value, title, add_label, remove_label)
+        else:
+            raise BadRequest(f"unknown action {action!r}")
+    return _text("OK")
+
+
+def _edit_subscription(user, value: str, title: str, add_label: str, remove_label: str) -> None:
+    sub = _subscription_for_feed(user, value)
+    changes: dict[str, Any] = {}
+    if title:
+        changes["title"] = title
+    if add_label:
+        category, _ = services.category_get_or_create(user=user, title=_label_name(add_label))
+        changes["category_id"] = category.pk
+    elif remove_label and sub.category and sub.category.title == _label_name(remove_label):
+        changes["category_id"] = None
+    if changes:
+        services.subscription_update(user=user, subscription_id=sub.pk, **changes)
+
+
+def _quickadd(request, user, token):
+    from reader.errors import DiscoveryChoice, SubscriptionExists
+
+    url = _param(request, "quickadd").strip()
+    if url.startswith("feed/"):
+        url = url[len("feed/") :]
+    try:
+        try:
+            sub = services.subscription_create(user=user, url=url)
+        except DiscoveryChoice as choice:
+            # Miniflux's behaviour: take the first feed the site offers.
+            sub = services.subscription_create(user=user, url=choice.candidates[0].url)
+    except SubscriptionExists as exists:
+        sub = exists.subscription
+    except ReaderError as exc:
+        return _json(request, {"numResults": 0, "query": url, "error": exc.message})
+    return _json(
+        request,
+        {
+            "numResults": 1,
+            "query": url,
+            "streamId": f"feed/{sub.feed_id}",
+            "streamName": sub.title or sub.feed.title or sub.feed.url,
+        },
+    )
+
+
+def _subscription_export(request, user, token):
+    response = HttpResponse(
+        services.opml_export(user=user), content_type="text/x-opml; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="tidings.opml"'
+    return response
+
+
+def _subscription_import(request, user, token):
+    data = request.FILES["opml"].read() if "opml" in request.FILES else request.body
+    services.opml_import_start(user=user, data=data)
+    return _text("OK")
+
+
+_ROUTES = {
+    "user-info": _user_info,
+    "token": _token,
+    "tag/list": _tag_list,
+    "subscription/list": _subscription_list,
+    "subscription/edit": _subscription_edit,
+    "subscription/quickadd": _quickadd,
+    "subscription/export": _subscription_export,
+    "subscription/import": _subscription_import,
+    "unread-count": _unread_count,
+    "stream/items/ids": _stream_items_ids,
+    "stream/items/contents": _stream_items_contents,
+    "edit-tag": _edit_tag,
+    "mark-all-as-read": _mark_all_as_read,
+    "rename-tag": _rename_tag,
+    "disable-tag": _disable_tag,
+}
+_WRITES = {
+    "subscription/edit",
+    "subscription/quickadd",
+    "subscription/import",
+    "edit-tag",
+    "mark-all-as-read",
+    "rename-tag",
+    "disable-tag",
+}
+__all__ = ["KEPT_UNREAD", "api", "client_login"]
