@@ -131,6 +131,8 @@ def _getaddrinfo_within(host: str, port: int, seconds: float) -> list[tuple]:
             outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             outcome["error"] = exc
+        except UnicodeError as exc:  # IDNA: empty label or one over 63 characters
+            outcome["error"] = socket.gaierror(socket.EAI_NONAME, f"invalid host name ({exc})")
 
     thread = threading.Thread(target=lookup, name="tidings-dns", daemon=True)
     thread.start()
