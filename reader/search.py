@@ -21,10 +21,13 @@ DOC = "reader_entry_doc(e.title, e.summary, e.content)"
 TSV = f"to_tsvector('simple'::regconfig, {DOC})"
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_CJK = re.compile(
+#: Characters written without spaces between words (a regex class, also used in SQL).
+#: Equal to the predicate of the partial index ``reader_entry_trgm_cjk_idx`` (migration 0004).
+CJK_CLASS = (
     "[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 )
+_CJK = re.compile(CJK_CLASS)
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,13 @@ def condition_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
                 sql.append(f"NOT ({TSV} @@ phraseto_tsquery('simple', %s))")
                 params.append(t.text)
     for t in terms:
-        if t.cjk:
-            sql.append(f"{DOC} {'NOT ILIKE' if t.exclude else 'ILIKE'} %s")
+        if t.cjk and t.exclude:
+            sql.append(f"{DOC} NOT ILIKE %s")
+            params.append(_like(t.text))
+        elif t.cjk:
+            # The class test is implied by the match; it lets PostgreSQL use the
+            # partial trigram index, whose predicate it repeats verbatim.
+            sql.append(f"{DOC} ILIKE %s AND {DOC} ~ '{CJK_CLASS}'")
             params.append(_like(t.text))
     return "(" + " AND ".join(sql or ["1 = 0"]) + ")", params
 

@@ -99,3 +99,20 @@ def test_a_chinese_word_can_be_excluded_and_mixed_with_others(alice):
     found = selectors.entry_search(user=alice, q="原卷 -南京", limit=100).entries
     assert {e.pk for e in found} == expected
     assert len(expected) < len([t for t in docs.values() if "原卷" in t])
+
+
+@requires_postgres
+@pytest.mark.parametrize(
+    ("q", "index"), [("包邮", "reader_entry_trgm_cjk_idx"), ("fox", "reader_entry_fts_idx")]
+)
+def test_searches_can_use_their_index(alice, articles, q, index):
+    from django.db import connection
+
+    from reader import search
+
+    cond, params = search.condition_sql(q, vendor="postgresql")
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute(f"EXPLAIN SELECT e.id FROM feeds_entry e WHERE {cond}", params)  # noqa: S608
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert index in plan, plan
