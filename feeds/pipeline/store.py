@@ -16,6 +16,9 @@ For a ``ParsedFeed`` of one document:
    with one ``UPDATE`` (``bulk_update``); their id, ``published_at`` and
    ``created_at`` never change, so per-user read/starred state is untouched;
 5. unchanged entries cost neither a write nor any sanitizing;
+   ``Entry.content`` holds the sanitized main body (content, else summary,
+   else description); ``Entry.summary`` a sanitized summary only when the feed
+   has one distinct from the content, else "";
 6. the feed's title, site URL, description and language are updated (one
    ``UPDATE``) when they changed.
 

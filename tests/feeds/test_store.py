@@ -378,3 +378,29 @@ def test_the_raw_hash_ignores_nothing_that_is_stored():
         ParsedEntry(guid="g", title="t", content_html="c", updated=NOW),
     ]
     assert len({raw_hash(base), *(raw_hash(v) for v in variants)}) == 5
+
+
+# --- P22 / P28 (stored) --------------------------------------------------------
+def test_a_json_feed_refetch_creates_nothing_and_text_stays_text_p22():
+    feed = make_feed("https://links.example.com/feed.json")
+    kwargs = {"ctype": "application/feed+json"}
+    assert fetch(feed, "P22-json-feed-edge-cases", "feed.json", **kwargs).new == 3
+    again = fetch(feed, "P22-json-feed-edge-cases", "feed.json", **kwargs)
+    assert (again.new, again.unchanged) == (0, 3)
+    tide = Entry.objects.get(feed=feed, guid="43")
+    assert tide.title == ""
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in tide.content and "<b>" not in tide.content
+    assert tide.url == "https://links.example.com/2026/03/tide/"
+    kites = Entry.objects.get(feed=feed, guid="42")
+    assert kites.author == "R. Quill"
+    assert 'src="https://links.example.com/2026/03/kites/kite.jpg"' in kites.content
+
+
+def test_no_stored_field_carries_file_contents_from_an_entity_p28():
+    feed = make_feed("https://recipes.example.com/feed")
+    fetch(feed, "P28-xml-entity-attacks", "xxe-local-file.xml")
+    feed.refresh_from_db()
+    values = [feed.title, feed.description]
+    for entry in Entry.objects.filter(feed=feed):
+        values += [entry.title, entry.content, entry.summary, entry.author]
+    assert not any("root:" in v for v in values)
