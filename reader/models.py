@@ -52,6 +52,8 @@ class Subscription(models.Model):
     read_max_id = models.BigIntegerField(default=0)
     unread_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Issue 11 (H10): extract the full article of new entries of this feed (feeds.fulltext).
+    fetch_full_text = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["position", "id"]
@@ -147,3 +149,132 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=64, primary_key=True)
     seen_at = models.DateTimeField()
+
+
+# --- Rules, hidden entries and saved views (issue 11, part B: H11) -------------
+
+
+class Rule(models.Model):
+    """A user's filter: when ``field`` of a new entry matches ``pattern``, do ``action``.
+
+    Scope: global (``subscription`` and ``category`` both null), one subscription,
+    or every subscription of one category. ``match`` is "any_words" (any of the
+    whitespace-separated words), "all_words", "phrase" (the text as written) or
+    "regex" (``regex`` package syntax, evaluated with a time limit). Matching is
+    case-insensitive. ``action`` is "read", "star" or "hide" (hidden entries are
+    read and left out of every list and count). See ``reader.rules``.
+    """
+
+    class Field(models.TextChoices):
+        ANY = "any", "any"
+        TITLE = "title", "title"
+        CONTENT = "content", "content"
+        AUTHOR = "author", "author"
+        LINK = "link", "link"
+        CATEGORY = "category", "category"
+
+    class Match(models.TextChoices):
+        ANY_WORDS = "any_words", "any_words"
+        ALL_WORDS = "all_words", "all_words"
+        PHRASE = "phrase", "phrase"
+        REGEX = "regex", "regex"
+
+    class Action(models.TextChoices):
+        READ = "read", "read"
+        STAR = "star", "star"
+        HIDE = "hide", "hide"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rules"
+    )
+    name = models.CharField(max_length=255, blank=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="rules"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="rules"
+    )
+    field = models.CharField(max_length=16, choices=Field, default=Field.TITLE)
+    match = models.CharField(max_length=16, choices=Match, default=Match.ANY_WORDS)
+    pattern = models.CharField(max_length=500)
+    action = models.CharField(max_length=8, choices=Action, default=Action.READ)
+    enabled = models.BooleanField(default=True)
+    position = models.IntegerField(default=0)
+    hits = models.PositiveIntegerField(default=0, help_text="Entries acted on so far")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["user", "enabled"], name="rule_user_enabled_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(subscription__isnull=True) | models.Q(category__isnull=True),
+                name="rule_one_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.field} {self.match} {self.pattern!r} -> {self.action}"
+
+
+class HiddenEntry(models.Model):
+    """An entry a rule hid from ``user``: left out of lists and unread counts (also marked read).
+
+    ``rule`` is the rule that hid it (null once that rule is deleted).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hidden_entries"
+    )
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="hidden_by")
+    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "hidden entries"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "entry"], name="hiddenentry_user_entry_uniq")
+        ]
+
+
+class SavedView(models.Model):
+    """A named search (query plus filters) shown in the sidebar with its unread count.
+
+    ``q`` uses the search syntax of ``reader.search``; ``subscription`` /
+    ``category`` narrow it; ``since_days`` keeps entries published in the last N
+    days (null: no limit). ``status`` is what opening it shows first (unread or
+    all). ``display`` is "list" or "cards". ``feed_token`` (empty: no feed) is the
+    secret of its private RSS/Atom URL.
+    """
+
+    class Display(models.TextChoices):
+        LIST = "list", "list"
+        CARDS = "cards", "cards"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=255)
+    q = models.CharField(max_length=500, blank=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    since_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=8, default="unread")
+    display = models.CharField(max_length=8, choices=Display, default=Display.LIST)
+    feed_token = models.CharField(max_length=64, blank=True, db_index=True)
+    position = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="savedview_user_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
