@@ -9,6 +9,16 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from feeds.fetch_options import validate_extra_headers
+
+# Entry identity policies an admin can choose per feed (issue 11; feeds.pipeline.identity).
+IDENTITY_POLICIES = [
+    ("auto", "Automatic: guid, else link, else content (recommended)"),
+    ("guid", "Guid only: never merge items that share a link or title"),
+    ("link", "Link: the normalized link identifies the item (guids change)"),
+    ("title_link", "Title and link: items share links, guids change"),
+]
+
 
 class Feed(models.Model):
     """One feed URL (RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed 1.x) and its fetch state.
@@ -40,6 +50,36 @@ class Feed(models.Model):
     disabled_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # --- Issue 11 (H10): fetch options, identity policy, automatic disabling, WebSub ---
+    # Set by the admin (feeds are shared); read by feeds.fetch_options.fetch_kwargs.
+    user_agent = models.CharField(
+        "User-Agent override",
+        max_length=512,
+        blank=True,
+        help_text="Sent instead of Tidings' own User-Agent (servers that refuse unknown clients).",
+    )
+    extra_headers = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_extra_headers],
+        help_text='Extra request headers as a JSON object, e.g. {"Cookie": "session=..."}.',
+    )
+    ignore_cache_headers = models.BooleanField(
+        default=False,
+        help_text="Send no If-None-Match/If-Modified-Since and ignore Cache-Control max-age.",
+    )
+    identity_policy = models.CharField(
+        max_length=16,
+        choices=IDENTITY_POLICIES,
+        default="auto",
+        help_text="How entries of this feed are told apart (feeds.pipeline.identity).",
+    )
+    # True when Tidings itself disabled the feed (410 Gone, 30 days of failures): any
+    # subscriber may then retry it; a feed an administrator disabled stays disabled.
+    auto_disabled = models.BooleanField(default=False, editable=False)
+    # WebSub: the hub the feed advertised, and until when a verified lease pushes it to us.
+    websub_hub = models.URLField(max_length=2048, blank=True, editable=False)
+    push_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["disabled", "next_fetch_at"], name="feed_due_idx")]
@@ -83,6 +123,11 @@ class Entry(models.Model):
     enclosures = models.JSONField(default=list, blank=True)
     categories = models.JSONField(default=list, blank=True)
     thumbnail_url = models.URLField(max_length=2048, blank=True)
+    # Issue 11 (H10): the article extracted from ``url`` (feeds.fulltext), sanitized HTML,
+    # stored once and shared by every reader; the error of the last failed extraction.
+    full_content = models.TextField(blank=True)
+    full_content_fetched_at = models.DateTimeField(null=True, blank=True)
+    full_content_error = models.CharField(max_length=512, blank=True)
 
     class Meta:
         verbose_name_plural = "entries"
@@ -250,3 +295,51 @@ class FetchRollup(models.Model):
     new_sum = models.BigIntegerField(default=0)
     updated_sum = models.BigIntegerField(default=0)
     buckets = models.JSONField(default=dict)
+
+
+# --- WebSub subscriptions (issue 11, H10) ----------------------------------------
+
+
+class WebSubSubscription(models.Model):
+    """Tidings' subscription to a WebSub hub for one feed (W3C WebSub, sections 5 and 7).
+
+    One row per feed (the hub the feed advertises now). ``topic`` is the feed's
+    ``rel="self"`` URL; ``secret`` the ``hub.secret`` (HMAC key of X-Hub-Signature, under
+    200 bytes); ``token`` the unguessable part of the callback URL
+    ``SITE_URL/websub/<feed id>/<token>/``, new for every (re)subscription. ``state``:
+    "pending" (request sent, awaiting verification), "active" (verified; the lease runs
+    until ``lease_expires_at``), "denied" (the hub refused), "failed" (the request failed:
+    ``last_error``), "unsubscribed". ``lease_seconds`` is what the hub granted.
+    """
+
+    STATES = [
+        ("pending", "pending"),
+        ("active", "active"),
+        ("denied", "denied"),
+        ("failed", "failed"),
+        ("unsubscribed", "unsubscribed"),
+    ]
+
+    feed = models.OneToOneField(Feed, on_delete=models.CASCADE, related_name="websub")
+    hub = models.URLField(max_length=2048)
+    topic = models.URLField(max_length=2048)
+    secret = models.CharField(max_length=128)
+    token = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=STATES, default="pending")
+    lease_seconds = models.PositiveIntegerField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "WebSub subscription"
+        indexes = [
+            models.Index(fields=["state", "lease_expires_at"], name="websub_state_lease_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} via {self.hub} ({self.state})"
