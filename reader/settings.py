@@ -267,6 +267,15 @@ EMBED_EXTRA_HOSTS = env_list("EMBED_EXTRA_HOSTS", [])
 TIDINGS_VERSION = "0.1.0"
 USER_AGENT = f"Tidings/{TIDINGS_VERSION} (+https://github.com/tidings-reader/tidings)"
 
+# --- Issue 11 part A (H10): fetching that never gives up, WebSub, full text ----
+# A feed failing without a break for this many days is disabled (410 Gone disables at once).
+FEED_DISABLE_AFTER_DAYS = env_int("FEED_DISABLE_AFTER_DAYS", 30)
+# WebSub (W3C): subscribe to hubs that feeds advertise; the hub must reach SITE_URL.
+WEBSUB_ENABLED = env_bool("WEBSUB_ENABLED", not DEV_MODE)
+WEBSUB_LEASE_SECONDS = env_int("WEBSUB_LEASE_SECONDS", 10 * 24 * 3600)  # asked of the hub
+# Full text: how many new entries of one refresh are extracted automatically.
+FULLTEXT_MAX_PER_REFRESH = env_int("FULLTEXT_MAX_PER_REFRESH", 20)
+
 # --- Operations (H7: /metrics, request counter, structured logging) ---------
 # /metrics answers 404 unless the request carries "Authorization: Bearer METRICS_TOKEN".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
@@ -308,3 +317,21 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# --- Reliability (H9): redelivery after a lost worker --------------------------
+# Redis redelivers the task of a worker that died (SIGKILL, lost machine) once it has been
+# unacknowledged this long (acks late); a task running longer is delivered twice, which
+# idempotent tasks tolerate. Abandoned messages are looked for about every quarter of it
+# (at most every 100 s). A refresh holds its feed FEED_FETCH_LEASE_SECONDS (keep it above
+# FETCH_TIMEOUT_TOTAL); a crashed refresh's feed is due again once the lease has passed.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+FEED_FETCH_LEASE_SECONDS = env_int("FEED_FETCH_LEASE_SECONDS", 5 * 60)
+if REDIS_URL:
+    _restore_every = max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": _restore_every,
+        "unacked_restore_throttle": max(
+            1, min(10, CELERY_VISIBILITY_TIMEOUT // 4 // _restore_every)
+        ),
+    }
