@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from feeds.models import Entry, Feed
 from feeds.pipeline.fetch import FetchError, check_url
+from reader import duplicates
 from reader.errors import (
     CategoryExists,
     DiscoveryChoice,
@@ -38,7 +39,7 @@ from reader.errors import (
     NotFound,
     SubscriptionExists,
 )
-from reader.models import Category, EntryState, Subscription
+from reader.models import Category, EntryState, HiddenEntry, Subscription
 from reader.selectors import category_get, subscription_get
 
 logger = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def subscription_create(
             title=(title or "").strip()[:512],
             read_max_id=_initial_watermark(feed.pk, unread_since),
             unread_since=unread_since,
-            now=now,
+            created_at=now,
         )
         if sub_id is None:
             raise SubscriptionExists(
@@ -177,24 +178,25 @@ def subscription_create(
 
 
 def _insert_subscription(**values: Any) -> int | None:
-    """INSERT ... ON CONFLICT (user, feed) DO NOTHING; the new id, or None if it existed."""
-    ops = connection.ops
+    """INSERT ... ON CONFLICT (user, feed) DO NOTHING; the new id, or None if it existed.
+
+    Columns come from the model (defaults of fields added later included), so
+    the upsert stays in step with reader/models.py.
+    """
+    values["position"] = (
+        Subscription.objects.filter(user_id=values["user_id"]).aggregate(m=Max("position"))["m"]
+        or 0
+    ) + 1
+    obj = Subscription(**values)
+    fields = [f for f in Subscription._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
     with connection.cursor() as cur:
         cur.execute(
-            "INSERT INTO reader_subscription (user_id, feed_id, category_id, title, position, "
-            "read_max_id, unread_since, created_at) VALUES (%s, %s, %s, %s, "
-            "(SELECT COALESCE(MAX(position), 0) + 1 FROM reader_subscription WHERE user_id = %s), "
-            "%s, %s, %s) ON CONFLICT (user_id, feed_id) DO NOTHING RETURNING id",
-            [
-                values["user_id"],
-                values["feed_id"],
-                values["category_id"],
-                values["title"],
-                values["user_id"],
-                values["read_max_id"],
-                ops.adapt_datetimefield_value(values["unread_since"]),
-                ops.adapt_datetimefield_value(values["now"]),
-            ],
+            f"INSERT INTO reader_subscription ({columns}) VALUES "
+            f"({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT (user_id, feed_id) DO NOTHING RETURNING id",
+            params,
         )
         row = cur.fetchone()
     return row[0] if row else None
@@ -346,9 +348,15 @@ def entries_set_read(*, user: Any, entry_ids: Iterable[int], read: bool) -> list
     Ids of entries the user cannot see (other users' feeds, unknown ids, junk)
     are silently skipped. An exception row is written only when the wish differs
     from the watermark's verdict; a redundant one is removed. Four queries.
-    Raises ``InvalidInput`` for more than 1,000 ids.
+    With ``User.merge_duplicates`` the same article in the user's other feeds
+    is marked too (``reader.duplicates``: two more queries); marking unread also
+    unhides entries a rule hid (one more query). Raises ``InvalidInput`` for
+    more than 1,000 ids.
     """
-    visible = _visible_defaults(user, _clean_ids(entry_ids))
+    ids = duplicates.with_duplicates(user=user, entry_ids=_clean_ids(entry_ids))
+    if not read:
+        HiddenEntry.objects.filter(user=user, entry_id__in=ids).delete()
+    visible = _visible_defaults(user, ids)
     needed = [entry_id for entry_id, default, _ in visible if default != bool(read)]
     redundant = [entry_id for entry_id, default, _ in visible if default == bool(read)]
     now = timezone.now()
