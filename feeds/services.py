@@ -16,25 +16,29 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from feeds import scheduling
+from feeds.fetch_options import fetch_kwargs
 from feeds.metrics import record_fetch
 from feeds.models import Entry, EntryTombstone, Feed, FeedIcon, Source
-from feeds.pipeline.fetch import FetchError, check_url, fetch
+from feeds.pipeline.fetch import FetchError, FetchResult, check_url, fetch
 from feeds.pipeline.parse import NotAFeedError, ParseError, parse_feed
 from feeds.pipeline.store import store_parsed
 from feeds.scheduling import feeds_claim_due
-from feeds.signals import feed_merged
+from feeds.signals import entries_stored, feed_merged
 
 __all__ = [
     "RefreshResult",
     "entries_prune",
     "feed_get_or_create",
     "feed_merge",
+    "feed_push",
     "feed_refresh",
+    "feed_retry",
     "feeds_claim_due",
 ]
 
@@ -184,7 +188,8 @@ def feed_refresh(*, feed_id: int, force: bool = False) -> RefreshResult:
 
 def _refresh_leased(feed: Feed, *, now: datetime, started: float) -> RefreshResult:
     try:
-        fetched = fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        # Per-feed options (issue 11): User-Agent, extra headers, ignore cache headers.
+        fetched = fetch(feed.url, **fetch_kwargs(feed))
     except FetchError as exc:
         return _fail(
             feed,
@@ -222,8 +227,9 @@ def _follow_permanent_redirect(feed: Feed, target_url: str) -> tuple[Feed, int |
 def _not_modified(feed, fetched, *, now, started, merged_from) -> RefreshResult:
     """304: success with no parse and no store; one UPDATE of the bookkeeping."""
     interval = feed.fetch_interval
-    max_age = scheduling.max_age_seconds(fetched.headers.get("cache-control", ""))
+    max_age = _max_age(feed, fetched)
     delay = scheduling.clamp_interval(max(interval, max_age or 0))
+    delay = _push_delay(feed, delay, now=now)
     next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
     Feed.objects.filter(pk=feed.pk).update(
         **_success_fields(now=now, status=304, next_at=next_at, interval=interval),
@@ -253,8 +259,13 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
         message = f"The feed could not be read: {parsed.bozo_message}"
         return _fail(feed, kind="parse", message=message, **common)
     stored = store_parsed(feed=feed, parsed=parsed, now=now)
+    if stored.new:  # per-user reactions (rules) are reader's: announce the new ids
+        new_ids = Entry.objects.filter(feed_id=feed.pk, created_at=now).values_list("id", flat=True)
+        entries_stored.send(sender=Feed, feed_id=feed.pk, entry_ids=list(new_ids))
+    _after_store(feed, parsed=parsed, stored=stored, now=now)
     interval = _adapted_interval(feed, parsed=parsed, fetched=fetched, now=now)
-    next_at = now + timedelta(seconds=interval * scheduling.jitter_factor(feed.pk))
+    delay = _push_delay(feed, interval, now=now)
+    next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
     Feed.objects.filter(pk=feed.pk).update(
         **_success_fields(now=now, status=fetched.status, next_at=next_at, interval=interval),
         etag=fetched.etag or "",
@@ -290,8 +301,35 @@ def _adapted_interval(feed: Feed, *, parsed, fetched, now: datetime) -> int:
         now=now,
         current=feed.fetch_interval,
         ttl_seconds=getattr(parsed, "ttl_seconds", None),
-        max_age=scheduling.max_age_seconds(fetched.headers.get("cache-control", "")),
+        max_age=_max_age(feed, fetched),
     )
+
+
+def _max_age(feed: Feed, fetched) -> int | None:
+    """Cache-Control max-age of the response, unless the admin set "ignore cache headers"."""
+    if getattr(feed, "ignore_cache_headers", False):
+        return None
+    return scheduling.max_age_seconds(fetched.headers.get("cache-control", ""))
+
+
+def _push_delay(feed: Feed, delay: int, *, now: datetime) -> int:
+    """Poll a feed whose WebSub lease is active rarely: up to FEED_MAX_INTERVAL, never past
+    the end of the lease (issue 11). ``delay`` and the result are seconds."""
+    from feeds.websub import poll_delay
+
+    return poll_delay(feed, delay, now=now)
+
+
+def _after_store(feed: Feed, *, parsed, stored, now: datetime) -> None:
+    """Issue 11 hooks after a stored document: WebSub hub discovery, automatic full text.
+
+    Each enqueues a task on commit when there is work; neither fetches anything here.
+    """
+    from feeds import fulltext, websub
+
+    websub.websub_after_parse(feed=feed, parsed=parsed, now=now)
+    if stored.new:
+        fulltext.fulltext_after_store(feed_id=feed.pk, since=now)
 
 
 def _success_fields(*, now: datetime, status: int, next_at: datetime, interval: int) -> dict:
@@ -308,6 +346,90 @@ def _success_fields(*, now: datetime, status: int, next_at: datetime, interval: 
         "leased_until": None,
         "updated_at": now,
     }
+
+
+# --- Retry and pushed content (issue 11) -------------------------------------
+
+
+class FeedRetryRefused(Exception):
+    """``feed_retry`` of a feed that an administrator disabled (only an admin may re-enable)."""
+
+
+def feed_retry(*, feed_id: int, now: datetime | None = None) -> Feed:
+    """Make a feed due now and enqueue its refresh: the one-click "retry" of every subscriber.
+
+    A feed that Tidings disabled itself (410 Gone, FEED_DISABLE_AFTER_DAYS of failures:
+    ``auto_disabled``) is re-enabled; its error count and back-off are reset so the first
+    attempt happens at once (a further failure backs off again from the start, and the
+    30 days count afresh). The refresh is sent to queue ``feeds`` on commit (forced, so
+    it still honours a host's Retry-After). Returns the updated Feed. Raises
+    ``Feed.DoesNotExist`` for an unknown id and ``FeedRetryRefused`` for a feed an
+    administrator disabled.
+    """
+    from feeds.tasks import refresh_feed_enqueue
+
+    now = now or timezone.now()
+    feed = Feed.objects.get(pk=feed_id)
+    if feed.disabled and not feed.auto_disabled:
+        raise FeedRetryRefused(feed.disabled_reason or "Disabled by an administrator.")
+    fields = {"next_fetch_at": now, "leased_until": None, "updated_at": now}
+    if feed.disabled:
+        fields.update(
+            disabled=False,
+            auto_disabled=False,
+            disabled_reason="",
+            error_count=0,
+            first_error_at=None,
+        )
+    Feed.objects.filter(pk=feed.pk).update(**fields)
+    refresh_feed_enqueue(feed_id=feed.pk, force=True)
+    feed.refresh_from_db()
+    return feed
+
+
+def feed_push(
+    *, feed_id: int, content: bytes, content_type: str = "", now: datetime | None = None
+) -> RefreshResult:
+    """Store a document a WebSub hub pushed for ``feed_id``, through the refresh pipeline.
+
+    The body goes through exactly what a fetched 200 goes through (``_store``: parse,
+    identity, sanitize, store, feed bookkeeping, hooks, schedule), as if fetched from the
+    feed URL, keeping the feed's validators (the push is not the response to our GET).
+    Never raises for a parse failure (recorded like a fetch error); a disabled feed is
+    "skipped". Logged and recorded in the fetch log like a refresh. Raises
+    ``Feed.DoesNotExist`` for an unknown id.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    feed = Feed.objects.get(pk=feed_id)
+    if feed.disabled:
+        return RefreshResult(feed_id=feed.pk, outcome=SKIPPED)
+    fetched = FetchResult(
+        url=feed.url,
+        final_url=feed.url,
+        status=200,
+        content=content,
+        headers={"content-type": content_type} if content_type else {},
+        content_type=content_type,
+        etag=feed.etag,
+        last_modified=feed.last_modified,
+        permanent_redirect=None,
+        elapsed=0.0,
+    )
+    result = _store(feed, fetched, now=now, started=started, merged_from=None)
+    _log(result)
+    record_fetch(
+        feed_id=result.feed_id,
+        outcome=result.outcome,
+        status=result.status,
+        duration=result.duration,
+        bytes_=result.bytes,
+        new=result.new,
+        updated=result.updated,
+        error=result.error,
+        log=False,
+    )
+    return result
 
 
 # --- Failures ----------------------------------------------------------------
@@ -360,6 +482,16 @@ def _fail(
         message = f"{message} Tidings no longer fetches it."
         fields["disabled"] = True
         fields["disabled_reason"] = message
+        fields["auto_disabled"] = True
+    elif _failing_too_long(fields["first_error_at"], now=now):
+        # Issue 11: only 410 or 30 days of uninterrupted failures stop the schedule.
+        days = settings.FEED_DISABLE_AFTER_DAYS
+        fields["disabled"] = True
+        fields["auto_disabled"] = True
+        fields["disabled_reason"] = (
+            f"Every fetch failed for {days} days; Tidings stopped fetching it. "
+            f"Last error: {message}"
+        )
     fields.update(last_error=message, next_fetch_at=next_at)
     Feed.objects.filter(pk=feed.pk).update(**fields)
     if kind == RATE_LIMITED:
@@ -372,8 +504,13 @@ def _fail(
         url=feed.url,
         bytes=len(fetched.content) if fetched is not None else 0,
         duration=time.monotonic() - started,
-        next_fetch_at=None if kind == "gone" else next_at,
+        next_fetch_at=None if fields.get("disabled") else next_at,
     )
+
+
+def _failing_too_long(first_error_at: datetime, *, now: datetime) -> bool:
+    """Whether failures began at least FEED_DISABLE_AFTER_DAYS ago (no success since)."""
+    return now - first_error_at >= timedelta(days=settings.FEED_DISABLE_AFTER_DAYS)
 
 
 def _wait_for_host(feed: Feed, *, until: datetime, now: datetime) -> RefreshResult:

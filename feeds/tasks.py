@@ -70,3 +70,8 @@ def prune_entries() -> int:
     from feeds.services import entries_prune
 
     return entries_prune(older_than_days=settings.FEED_RETENTION_DAYS)
+
+
+# Issue 11 part A (H10): WebSub and full-text tasks live in feeds.background; importing it
+# here registers them wherever Celery autodiscovers this module.
+from feeds import background  # noqa: E402, F401

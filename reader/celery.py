@@ -38,6 +38,8 @@ app.conf.update(
             "task": "feeds.tasks.prune_entries",
             "schedule": crontab(hour=3, minute=17),  # nightly, off the hour
         },
+        # Issue 11 (H10): renew WebSub leases before they end.
+        "websub-renew-leases": {"task": "feeds.websub_renew_leases", "schedule": 3600.0},
     },
 )
 app.autodiscover_tasks()

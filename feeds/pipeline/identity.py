@@ -8,7 +8,13 @@ Policy 1 of ``../shared/cases/README.md`` (cases P01-P04):
 3. else a hash of title + content + date.
 
 The identity is stored as the SHA-256 hex of a prefixed key (``guid:``,
-``link:``, ``hash:``), unique per feed (constraint ``entry_feed_identity_uniq``).
+``link:``, ``hash:``, ``title_link:``), unique per feed (constraint ``entry_feed_identity_uniq``).
+
+Per-feed policy (issue 11, ``Feed.identity_policy``, set by the admin for feeds that
+misbehave): "auto" is the order above; "guid" never uses the link (items that share a
+link stay apart); "link" puts the normalized link first (guids that change on every
+fetch); "title_link" uses title + normalized link (guids change and links are shared).
+Each falls back to the next usable key when its own is missing or not unique.
 The remaining rule of the policy (a new guid whose normalized link is unique
 in the document and equals a stored entry's link is an update of that entry)
 needs the database, so ``feeds.pipeline.store`` applies it.
@@ -26,7 +32,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 if TYPE_CHECKING:
     from feeds.pipeline.parse import ParsedEntry
 
-__all__ = ["entry_identities", "is_tracking_param", "link_is_unique", "normalize_url"]
+__all__ = [
+    "IDENTITY_POLICIES",
+    "entry_identities",
+    "is_tracking_param",
+    "link_is_unique",
+    "normalize_url",
+]
+
+IDENTITY_POLICIES = ("auto", "guid", "link", "title_link")
 
 # Tracking parameters removed from links: the policy's list plus a few
 # click identifiers that never select content.
@@ -113,24 +127,33 @@ def link_is_unique(entries: Sequence[ParsedEntry]) -> list[bool]:
     return [bool(link) and counts[link] == 1 for link in links]
 
 
-def entry_identities(entries: Sequence[ParsedEntry]) -> list[str]:
+def entry_identities(entries: Sequence[ParsedEntry], *, policy: str = "auto") -> list[str]:
     """One identity hash (64-char SHA-256 hex) per entry, in the same order.
 
     ``entries``: the ParsedEntry list of ONE document (uniqueness of guids and
     links is judged within it). Guid, else normalized link, else
     title + content + published date (policy 1). Two entries may share a hash
     only when they share title, content and date (true duplicates); the store
-    keeps the first.
+    keeps the first. ``policy`` (one of IDENTITY_POLICIES, unknown = "auto")
+    changes which key comes first: see the module docstring.
     """
     guids = [(e.guid or "").strip() for e in entries]
     links = [normalize_url(e.url) for e in entries]
+    pairs = [f"{e.title}\x00{link}" if link else "" for e, link in zip(entries, links, strict=True)]
     guid_counts = Counter(guids)
     link_counts = Counter(links)
+    pair_counts = Counter(pairs)
     hashes = []
-    for entry, guid, link in zip(entries, guids, links, strict=True):
-        if guid and guid_counts[guid] == 1:
+    for entry, guid, link, pair in zip(entries, guids, links, pairs, strict=True):
+        unique_guid = bool(guid) and guid_counts[guid] == 1
+        unique_link = bool(link) and link_counts[link] == 1 and policy != "guid"
+        if policy == "title_link" and pair and pair_counts[pair] == 1:
+            key = f"title_link:{pair}"
+        elif policy == "link" and unique_link:
+            key = f"link:{link}"
+        elif unique_guid:
             key = f"guid:{guid}"
-        elif link and link_counts[link] == 1:
+        elif unique_link:
             key = f"link:{link}"
         else:
             date = entry.published.isoformat() if entry.published else ""

@@ -7,7 +7,9 @@ For a ``ParsedFeed`` of one document:
    raw fields are computed in Python;
 2. ONE query finds the stored entries of the feed whose identity hash is in the
    document, or whose normalized link equals the link of an entry that is unique
-   in the document (the "new guid, same link = update" rule, P03); a second one
+   in the document (the "new guid, same link = update" rule, P03), or whose
+   normalized link AND title equal an item's and were published in the last 7 days
+   (issue 11: a publisher that rewrites guids while the link is shared); a second one
    reads the tombstones of the identities still unknown (skipped when none);
 3. new entries are sanitized and inserted with one ``INSERT ... ON CONFLICT DO
    NOTHING`` (``bulk_create(ignore_conflicts=True)`` on the unique
@@ -46,6 +48,12 @@ from feeds.pipeline.sanitize import sanitize_html, text_to_html
 __all__ = ["FUTURE_TOLERANCE", "StoreResult", "raw_hash", "store_parsed"]
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+# Issue 11: a new guid with the link and title of an entry this recent is that entry.
+SAME_LINK_TITLE_WINDOW = dt.timedelta(days=7)
+# Feed.identity_policy values under which the link-based update rules apply (not "guid":
+# the admin chose it for feeds whose distinct items share links and titles).
+_LINK_RULE_POLICIES = frozenset({"auto", "link"})
+_LINK_TITLE_RULE_POLICIES = frozenset({"auto", "link", "title_link"})
 _MAX_URL = 2048
 _UPDATED_FIELDS = [
     "identity_hash",
@@ -149,33 +157,49 @@ class _Plan:
     skipped: int = 0
 
 
-def _lookup(feed: Feed, hashes: list[str], links: set[str]) -> tuple[dict, dict]:
-    """ONE query: stored rows matching an identity hash or a unique link.
+def _lookup(
+    feed: Feed,
+    hashes: list[str],
+    links: set[str],
+    recent_links: set[str] | None = None,
+    since: dt.datetime | None = None,
+) -> tuple[dict, dict, dict]:
+    """ONE query: stored rows matching an identity hash, a unique link, or (issue 11) a link
+    of ``recent_links`` on an entry published at or after ``since``.
 
-    Returns ({identity_hash: (id, raw_hash)}, {normalized_url: id}); for a link
-    shared by several stored rows the newest row wins.
+    Returns ({identity_hash: (id, raw_hash)}, {normalized_url: id},
+    {(normalized_url, title): id}); for a link (or link and title) shared by several
+    stored rows the newest row wins.
     """
     condition = Q(identity_hash__in=hashes)
     if links:
         condition |= Q(normalized_url__in=links)
+    if recent_links and since is not None:
+        condition |= Q(normalized_url__in=recent_links, published_at__gte=since)
     rows = (
         Entry.objects.filter(feed_id=feed.pk)
         .filter(condition)
         .order_by("-id")
-        .values_list("id", "identity_hash", "normalized_url", "raw_hash")
+        .values_list("id", "identity_hash", "normalized_url", "raw_hash", "title", "published_at")
     )
     by_hash: dict[str, tuple[int, str]] = {}
     by_link: dict[str, int] = {}
-    for pk, identity, link, digest in rows:
+    by_link_title: dict[tuple[str, str], int] = {}
+    for pk, identity, link, digest, title, published in rows:
         by_hash[identity] = (pk, digest)
         if link in links:
             by_link.setdefault(link, pk)
-    return by_hash, by_link
+        if since is not None and link and published >= since:
+            by_link_title.setdefault((link, title), pk)
+    return by_hash, by_link, by_link_title
 
 
 def _plan(feed: Feed, entries: list[ParsedEntry], now: dt.datetime) -> _Plan:
-    identities = entry_identities(entries)
+    policy = getattr(feed, "identity_policy", "") or "auto"
+    identities = entry_identities(entries, policy=policy)
     unique_link = link_is_unique(entries)
+    link_rule = policy in _LINK_RULE_POLICIES
+    title_rule = policy in _LINK_TITLE_RULE_POLICIES
     items = []
     seen: set[str] = set()
     duplicates = 0
@@ -184,9 +208,13 @@ def _plan(feed: Feed, entries: list[ParsedEntry], now: dt.datetime) -> _Plan:
             duplicates += 1
             continue
         seen.add(identity)
-        items.append((entry, identity, normalize_url(entry.url) if unique else ""))
+        items.append((entry, identity, normalize_url(entry.url) if unique and link_rule else ""))
     links = {link for _, _, link in items if link}
-    by_hash, by_link = _lookup(feed, [identity for _, identity, _ in items], links)
+    all_links = {normalize_url(e.url) for e, _, _ in items} - {""} if title_rule else set()
+    since = now - SAME_LINK_TITLE_WINDOW if title_rule else None
+    by_hash, by_link, by_link_title = _lookup(
+        feed, [identity for _, identity, _ in items], links, all_links, since
+    )
     unknown = [identity for _, identity, _ in items if identity not in by_hash]
     tombstoned = (
         set(
@@ -213,9 +241,22 @@ def _plan(feed: Feed, entries: list[ParsedEntry], now: dt.datetime) -> _Plan:
             pk = by_link[link]
             claimed.add(pk)
             plan.updates.append(_updated_row(pk, entry, identity, digest, now))
+        elif (pk := _same_link_and_title(entry, by_link_title, claimed)) is not None:
+            claimed.add(pk)
+            plan.updates.append(_updated_row(pk, entry, identity, digest, now))
         else:
             plan.inserts.append(_new_row(feed, entry, identity, digest, now))
     return plan
+
+
+def _same_link_and_title(
+    entry: ParsedEntry, by_link_title: dict[tuple[str, str], int], claimed: set[int]
+) -> int | None:
+    """The recent stored entry with this item's normalized link and title, if not yet claimed."""
+    if not by_link_title:
+        return None
+    pk = by_link_title.get((normalize_url(entry.url), entry.title))
+    return pk if pk is not None and pk not in claimed else None
 
 
 def _updated_row(pk: int, entry: ParsedEntry, identity: str, digest: str, now) -> Entry:

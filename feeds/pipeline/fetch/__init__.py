@@ -3,7 +3,8 @@
 Modules: ``guard`` (address rules, resolver, check_url), ``transport`` (guarded connections,
 watchdog), ``decode`` (content codings), ``client`` (fetch), ``errors`` (FetchError, FetchResult).
 
-Every server-side request (feeds, discovery, icons, anything later) goes through :func:`fetch`.
+Every server-side request (feeds, discovery, icons, anything later) goes through :func:`fetch`
+(or :func:`post_form`, the guarded form POST of WebSub subscription requests, module ``post``).
 
 - **SSRF guard** (cases/README.md rule 8): http/https only; the host is resolved once, *every*
   address is checked against :data:`BLOCKED_NETWORKS` (IPv6 forms embedding IPv4 are checked as that
@@ -39,6 +40,7 @@ from feeds.pipeline.fetch.client import (
 from feeds.pipeline.fetch.decode import ACCEPT_ENCODING
 from feeds.pipeline.fetch.errors import FetchError, FetchResult
 from feeds.pipeline.fetch.guard import BLOCKED_NETWORKS, check_url, is_blocked_address
+from feeds.pipeline.fetch.post import post_form  # WebSub subscription requests (issue 11)
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -53,4 +55,5 @@ __all__ = [
     "is_blocked_address",
     "looks_like_challenge",
     "parse_retry_after",
+    "post_form",
 ]
