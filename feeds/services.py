@@ -29,7 +29,7 @@ from feeds.pipeline.fetch import FetchError, FetchResult, check_url, fetch
 from feeds.pipeline.parse import NotAFeedError, ParseError, parse_feed
 from feeds.pipeline.store import store_parsed
 from feeds.scheduling import feeds_claim_due
-from feeds.signals import entries_stored, feed_merged
+from feeds.signals import feed_merged
 
 __all__ = [
     "RefreshResult",
@@ -259,9 +259,6 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
         message = f"The feed could not be read: {parsed.bozo_message}"
         return _fail(feed, kind="parse", message=message, **common)
     stored = store_parsed(feed=feed, parsed=parsed, now=now)
-    if stored.new:  # per-user reactions (rules) are reader's: announce the new ids
-        new_ids = Entry.objects.filter(feed_id=feed.pk, created_at=now).values_list("id", flat=True)
-        entries_stored.send(sender=Feed, feed_id=feed.pk, entry_ids=list(new_ids))
     _after_store(feed, parsed=parsed, stored=stored, now=now)
     interval = _adapted_interval(feed, parsed=parsed, fetched=fetched, now=now)
     delay = _push_delay(feed, interval, now=now)
