@@ -24,3 +24,13 @@ entry with the same ``identity_hash``. Whatever stays attached to the source is
 deleted with it (cascade) when the receivers return. Receivers run in the
 merge's transaction: an exception rolls the whole merge back.
 """
+
+entries_stored = Signal()
+"""Sent by ``feeds.services`` after a refresh stored new entries (issue 11: rules).
+
+Keyword arguments: ``sender`` (the ``Feed`` class), ``feed_id`` (int),
+``entry_ids`` (list of int: the entries inserted by this refresh, first seen at
+that time). Sent after the store's transaction committed, so receivers may
+enqueue tasks that read the entries; ``reader`` applies its users' rules.
+Receivers must be quick (enqueue, do not compute): they run in the refresh.
+"""

@@ -8,4 +8,7 @@ class ReaderConfig(AppConfig):
     verbose_name = "Reading"
 
     def ready(self) -> None:
-        from reader import signals  # noqa: F401  (connects the feed_merged receiver)
+        from reader import (
+            rules,  # noqa: F401  (connects the entries_stored receiver, issue 11)
+            signals,  # noqa: F401  (connects the feed_merged receiver)
+        )

@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
 from feeds.models import Entry
-from reader import search
+from reader import duplicates, search
 from reader.errors import InvalidInput, NotFound
 from reader.models import Category, EntryState, ImportJob, Subscription
 
@@ -122,6 +122,12 @@ _IS_READ = (
     "(CASE WHEN x.read IS NOT NULL THEN x.read WHEN s.id IS NULL THEN TRUE "
     f"ELSE {_DEFAULT_READ} END)"
 )
+# Not hidden by one of the user's rules (reader.rules). Hidden entries are also read,
+# so the unread list and counts leave them out already; the other lists test this.
+_NOT_HIDDEN = (
+    "NOT EXISTS (SELECT 1 FROM reader_hiddenentry h WHERE h.user_id = s.user_id "
+    "AND h.entry_id = e.id)"
+)
 
 
 def _db_datetime(value: datetime) -> Any:
@@ -196,7 +202,7 @@ def _page_sql(
         sql = f"SELECT * FROM ({tail} UNION ALL {kept}) e ORDER BY {_order(f)} LIMIT %s"
         params = [user_id, *cond_params, user_id, *cond_params, limit, user_id]
         return _with_stars(sql, user_id, f), params
-    status_cond = {"read": f" AND {_IS_READ}", "all": ""}[f.status]
+    status_cond = {"read": f" AND {_IS_READ}", "all": ""}[f.status] + f" AND {_NOT_HIDDEN}"
     if connection.vendor == "postgresql" and not f.q.strip():
         # Newest (or oldest) `limit` entries of each subscribed feed through the
         # (feed_id, published_at, id) index, then the best `limit` of those.
@@ -245,6 +251,11 @@ def entry_list(
     Always 2 queries (page keys with per-user flags, then the rows with feeds),
     whatever ``limit`` (1..500). Raises ``InvalidInput`` for a bad cursor, limit
     or filter. Unknown or foreign subscription/category ids give an empty page.
+    Entries hidden by the user's rules are left out (except under Starred).
+    With ``User.merge_duplicates``, All/Unread lists show an article carried by
+    several feeds once (``reader.duplicates.merge_page``: one more query; the
+    page may then hold fewer than ``limit`` entries) and every entry has
+    ``duplicates`` (its other sources).
     """
     f = EntryFilters.coerce(filters)
     if not 1 <= int(limit) <= MAX_PAGE_SIZE:
@@ -260,6 +271,8 @@ def entry_list(
     if more and entries:
         last = entries[-1]
         next_cursor = cursor_encode(published_at=last.published_at, entry_id=last.pk)
+    # Duplicates across feeds (opt-in): one more query, only for the merged lists.
+    entries = duplicates.merge_page(user=user, entries=entries, filters=f)
     return EntryPage(entries=entries, next_cursor=next_cursor)
 
 
@@ -365,7 +378,7 @@ def entry_search(
         f"SELECT e.id, s.id, {_IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
         "FROM reader_subscription s JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
-        f"WHERE s.user_id = %s AND {where}{status_cond[f.status]}{cond} "
+        f"WHERE s.user_id = %s AND {where}{status_cond[f.status]} AND {_NOT_HIDDEN}{cond} "
         f"ORDER BY {rank + ' DESC, ' if rank else ''}e.published_at DESC, e.id DESC "
         "LIMIT %s OFFSET %s"
     )
@@ -387,6 +400,8 @@ def unread_counts(*, user: Any) -> dict[str, Any]:
     Returns ``{"subscriptions": {subscription_id: n}, "categories": {category_id
     or None (Uncategorized): n}, "total": n, "starred": n}``; every subscription
     and every category holding one appears, with 0 when all is read.
+    With ``User.merge_duplicates`` the ``total`` counts an article carried by
+    several subscriptions once, like the merged Unread list (one more query).
     """
     sql = (
         "SELECT t.sub_id, MAX(t.cat_id), SUM(t.n) FROM ("
@@ -420,7 +435,8 @@ def unread_counts(*, user: Any) -> dict[str, Any]:
     return {
         "subscriptions": subs,
         "categories": cats,
-        "total": sum(subs.values()),
+        # Merged Unread list (reader.duplicates, opt-in): an article counts once.
+        "total": sum(subs.values()) - duplicates.unread_duplicates(user=user),
         "starred": starred,
     }
 

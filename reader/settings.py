@@ -335,3 +335,8 @@ if REDIS_URL:
             1, min(10, CELERY_VISIBILITY_TIMEOUT // 4 // _restore_every)
         ),
     }
+
+# --- Rules and saved views (H11, issue 11 part B) ---------------------------------
+# Time limit, in seconds, of one rule's regular expression on one entry field (reader.rules);
+# a pattern that runs longer counts as no match. Not read from the environment.
+RULE_REGEX_TIMEOUT = 0.05

@@ -26,3 +26,15 @@ def import_opml(job_id: int) -> str:
     from reader.opml import opml_import_run
 
     return opml_import_run(job_id=job_id).status
+
+
+@shared_task(name="reader.tasks.apply_rules", acks_late=True, ignore_result=True)
+def apply_rules(feed_id: int, entry_ids: list[int]) -> int:
+    """Run subscribers' rules on new entries of feed ``feed_id`` (queue ``default``, issue 11).
+
+    Enqueued on commit by ``reader.rules`` when ``feeds.signals.entries_stored``
+    fires; idempotent. Returns how many (user, entry) actions were taken.
+    """
+    from reader.rules import rules_apply_new_entries
+
+    return sum(rules_apply_new_entries(feed_id=feed_id, entry_ids=entry_ids).values())
