@@ -193,30 +193,34 @@
   }
 
   /* Load an entry into the reading pane without a full page load. */
+  var openToken = 0;
   function openItem(item, push) {
     if (!item) { return; }
     var link = $("a[data-open]", item);
     if (!link) { return; }
     select(item);
+    if (reader.getAttribute("data-mark-read-on-open") === "1" && item.classList.contains("is-unread")) {
+      setRead(item.getAttribute("data-entry-id"), true);
+    }
     var url = link.getAttribute("href");
     var paneUrl = url + (url.indexOf("?") >= 0 ? "&" : "?") + "partial=entry";
     var pane = $(".pane-entry");
+    var token = ++openToken;
     return fetch(paneUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) {
         if (!response.ok) { throw new Error(str("error")); }
         return response.text();
       })
       .then(function (html) {
+        if (token !== openToken) { return; } /* a later j/k press won: drop this answer */
         pane.innerHTML = html;
         pane.scrollTop = 0;
         setPane("entry");
         if (push !== false) { history.pushState({ entry: item.getAttribute("data-entry-id") }, "", url); }
-        var view = currentView();
-        if (view && reader.getAttribute("data-mark-read-on-open") === "1" && item.classList.contains("is-unread")) {
-          setRead(item.getAttribute("data-entry-id"), true);
-        }
+        /* The pane may have been rendered before the read mark landed: show the item's state. */
+        syncViewButtons(currentView(), item.classList.contains("is-read"), item.getAttribute("data-starred") === "1");
       })
-      .catch(function () { window.location.href = url; });
+      .catch(function () { if (token === openToken) { window.location.href = url; } });
   }
 
   function move(delta) {
