@@ -10,7 +10,9 @@ categories, or any of them) contains:
 * ``phrase``: the words in order, separated by any whitespace;
 * ``regex``: a regular expression (``regex`` package syntax), evaluated with a
   time limit of ``settings.RULE_REGEX_TIMEOUT`` seconds per text (a timeout
-  counts as no match and is logged).
+  counts as no match and is logged; the ``regex`` package overshoots the limit
+  up to about 5 times, and after ``MAX_TIMEOUTS`` timeouts a rule stops being
+  evaluated for the rest of that run).
 
 Matching ignores case. A word of letters and digits matches whole words only
 ("art" does not match "party"); words with CJK characters, which are written
@@ -59,6 +61,8 @@ PREVIEW_LIST_LIMIT = 50
 MAX_TEXT = 20_000
 #: Most rules per user.
 MAX_RULES = 200
+#: Timeouts after which a compiled regular expression stops being evaluated (per compilation).
+MAX_TIMEOUTS = 3
 
 FIELDS = tuple(Rule.Field.values)
 MATCHES = tuple(Rule.Match.values)
@@ -70,7 +74,7 @@ _UNSET: Any = object()
 
 
 def _regex_timeout() -> float:
-    return float(getattr(settings, "RULE_REGEX_TIMEOUT", 0.05))
+    return float(getattr(settings, "RULE_REGEX_TIMEOUT", 0.02))
 
 
 def _word_pattern(word: str) -> str:
@@ -96,7 +100,8 @@ def compile_matcher(*, match: str, pattern: str) -> Callable[[str], bool]:
             compiled = regex.compile(pattern, regex.IGNORECASE | regex.V1)
         except (regex.error, ValueError, OverflowError) as exc:
             raise InvalidInput(f"The regular expression is not valid: {exc}") from exc
-        return lambda text: _regex_search(compiled, text)
+        budget = {"timeouts": 0}
+        return lambda text: _regex_search(compiled, text, budget)
     if match == "phrase":
         words = [pattern]
     elif match in ("any_words", "all_words"):
@@ -109,10 +114,15 @@ def compile_matcher(*, match: str, pattern: str) -> Callable[[str], bool]:
     return lambda text: any(p.search(text) for p in patterns)
 
 
-def _regex_search(compiled: Any, text: str) -> bool:
+def _regex_search(compiled: Any, text: str, budget: dict[str, int]) -> bool:
+    """Search with the time limit; after ``MAX_TIMEOUTS`` timeouts the matcher gives up
+    (always False), so one slow pattern costs at most a few time limits per run."""
+    if budget["timeouts"] >= MAX_TIMEOUTS:
+        return False
     try:
         return compiled.search(text, timeout=_regex_timeout()) is not None
     except TimeoutError:
+        budget["timeouts"] += 1
         logger.warning("rule regex timed out", extra={"pattern": compiled.pattern[:200]})
         return False
 

@@ -236,6 +236,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security ---------------------------------------------------------------
+# REST API (H6): DB sessions that treat a malformed cookie (e.g. a NUL byte) as no session.
+SESSION_ENGINE = "reader.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEV_MODE))
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not (DEBUG or DEV_MODE))
@@ -339,4 +341,4 @@ if REDIS_URL:
 # --- Rules and saved views (H11, issue 11 part B) ---------------------------------
 # Time limit, in seconds, of one rule's regular expression on one entry field (reader.rules);
 # a pattern that runs longer counts as no match. Not read from the environment.
-RULE_REGEX_TIMEOUT = 0.05
+RULE_REGEX_TIMEOUT = 0.02

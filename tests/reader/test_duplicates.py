@@ -90,7 +90,9 @@ def test_the_unread_total_counts_a_merged_article_once_and_feeds_keep_their_own(
     assert counts["total"] == len(page.entries) == 6
     assert counts["subscriptions"] == {daily.pk: 4, weekly.pk: 4}
     # A single feed's list is not merged.
-    assert len(selectors.entry_list(user=alice, filters={"subscription_id": weekly.pk}).entries) == 4
+    assert (
+        len(selectors.entry_list(user=alice, filters={"subscription_id": weekly.pk}).entries) == 4
+    )
 
 
 def test_reading_one_copy_marks_both_read(alice, two_feeds):
@@ -110,7 +112,7 @@ def test_reading_one_copy_marks_both_read(alice, two_feeds):
 
 
 def test_when_the_newest_copy_is_read_elsewhere_the_unread_copy_is_listed(alice, two_feeds):
-    daily, weekly = two_feeds
+    daily, _weekly = two_feeds
     _merge(alice)
     # Read through a user without merging (e.g. another client's old state): only Daily's.
     alice.merge_duplicates = False
