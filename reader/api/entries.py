@@ -47,6 +47,8 @@ ENTRY_EXAMPLE = {
     "enclosures": [{"url": "https://example.org/ep1.mp3", "type": "audio/mpeg", "length": 1234}],
     "tags": ["news"],
     "thumbnail_url": "",
+    "full_content_fetched_at": None,
+    "full_content_error": "",
 }
 
 
@@ -112,12 +114,20 @@ class EntryOutputSerializer(serializers.Serializer):
     enclosures = EnclosuresField()
     tags = TagsField(source="categories")
     thumbnail_url = serializers.CharField(allow_blank=True)
+    # Issue 11 (H10): the extracted full article, when there is one, is the content.
+    full_content_fetched_at = UtcDateTimeField(
+        allow_null=True, help_text="When the full article was extracted (or last attempted)."
+    )
+    full_content_error = serializers.CharField(
+        allow_blank=True, help_text="Why the last full-article extraction failed; empty if not."
+    )
 
     def get_content(self, entry: Any) -> str | None:
-        """The content (falling back to the summary), or None when the context omits it."""
+        """The extracted full article, else the content (falling back to the summary), or
+        None when the context omits it."""
         if not self.context.get("with_content", True):
             return None
-        return entry.content or entry.summary
+        return entry.full_content or entry.content or entry.summary
 
 
 extend_schema_field({"type": "string", "nullable": True})(EntryOutputSerializer.get_content)

@@ -113,7 +113,13 @@ def flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 # Field that a reading-service error is about, when the view did not say.
-_READER_ERROR_FIELDS = {"invalid_url": "url", "opml_invalid": "file", "feed_not_found": "url"}
+_READER_ERROR_FIELDS = {
+    "invalid_url": "url",
+    "feed_not_found": "url",
+    "feed_unreachable": "url",
+    "discovery_choice": "url",
+    "opml_invalid": "file",
+}
 
 
 def reader_error(exc: ReaderError, *, field: str | None = None) -> ApiError:

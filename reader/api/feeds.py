@@ -35,6 +35,8 @@ FEED_EXAMPLE = {
     "error_count": 0,
     "next_fetch_at": "2026-11-29T18:00:00Z",
     "disabled": False,
+    "disabled_reason": "",
+    "retry_allowed": True,
 }
 
 
@@ -78,6 +80,17 @@ class FeedOutputSerializer(serializers.Serializer):
     error_count = serializers.IntegerField(help_text="Consecutive failed fetches.")
     next_fetch_at = UtcDateTimeField(help_text="When the scheduler fetches it next.")
     disabled = serializers.BooleanField()
+    # Issue 11 (H10): why fetching stopped, and whether a subscriber may retry.
+    disabled_reason = serializers.CharField(
+        allow_blank=True, help_text="Why Tidings stopped fetching it (410 Gone, 30 days failing)."
+    )
+    retry_allowed = serializers.SerializerMethodField(
+        help_text="True unless an administrator disabled it (POST .../retry/ re-enables)."
+    )
+
+    def get_retry_allowed(self, feed) -> bool:
+        """Subscribers may retry any feed but one an administrator disabled."""
+        return not feed.disabled or bool(feed.auto_disabled)
 
 
 def user_feed(user, feed_id: int):

@@ -36,6 +36,8 @@ SUBSCRIPTION_EXAMPLE = {
     "unread_count": 5,
     "last_error": "",
     "created_at": "2026-11-29T17:31:34Z",
+    "feed_status": "ok",
+    "fetch_full_text": False,
 }
 
 
@@ -54,6 +56,19 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField()
     last_error = serializers.CharField(source="feed.last_error", allow_blank=True)
     created_at = UtcDateTimeField()
+    # Issue 11 (H10): fetch state in one word, and automatic full text.
+    feed_status = serializers.SerializerMethodField(
+        help_text="ok, failing, disabled (retry possible) or disabled_by_admin."
+    )
+    fetch_full_text = serializers.BooleanField(
+        help_text="New entries get their full article extracted (POST .../full-text/)."
+    )
+
+    def get_feed_status(self, sub) -> str:
+        """reader.feed_actions.feed_status of the subscription's feed."""
+        from reader.feed_actions import feed_status
+
+        return feed_status(sub.feed)
 
     def get_title(self, sub) -> str:
         """Display title."""

@@ -15,6 +15,7 @@ from reader.api import (
     discover,
     entries,
     feeds,
+    fetching,
     marks,
     me,
     opml,
@@ -44,6 +45,22 @@ urlpatterns = [
         "subscriptions/<id:pk>/refresh/",
         subscriptions.SubscriptionRefreshView.as_view(),
         name="subscription-refresh",
+    ),
+    # Issue 11 part A (H10): retry a failing feed, full text.
+    path(
+        "subscriptions/<id:pk>/retry/",
+        fetching.SubscriptionRetryView.as_view(),
+        name="subscription-retry",
+    ),
+    path(
+        "subscriptions/<id:pk>/full-text/",
+        fetching.SubscriptionFullTextView.as_view(),
+        name="subscription-full-text",
+    ),
+    path(
+        "entries/<id:pk>/fetch-content/",
+        fetching.EntryFetchContentView.as_view(),
+        name="entry-fetch-content",
     ),
     path("feeds/", feeds.FeedListView.as_view(), name="feeds"),
     path("feeds/<id:pk>/", feeds.FeedDetailView.as_view(), name="feed"),

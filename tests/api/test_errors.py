@@ -97,3 +97,17 @@ def test_unknown_paths_answer_the_json_404_even_to_a_cross_site_write(alice):
     )
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
+
+
+def test_a_host_name_idna_refuses_is_a_400_not_a_500(api):
+    for url in ("https://a..b.example.com/feed", "https://" + "x" * 70 + ".example.com/"):
+        response = api.post("/api/v1/subscriptions/", {"url": url})
+        assert response.status_code == 400, response.content
+        assert "url" in response.json()["errors"]
+
+
+def test_a_malformed_session_cookie_is_no_session_not_a_500():
+    client = Client()
+    client.cookies["sessionid"] = "abc\x00defghijk"
+    response = client.get("/api/v1/me/")
+    assert_error(response, 401)

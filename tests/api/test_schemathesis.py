@@ -41,9 +41,23 @@ def _keep_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+class _EveryHostIsLoopback(dict):
+    """FETCH_TEST_HOST_MAP answering 127.0.0.1 for every name: no DNS, every fetch refused."""
+
+    def get(self, key, default=None):
+        return "127.0.0.1"
+
+
 @pytest.fixture
 def alice_token(alice, settings, _keep_connection):
-    """Alice's bearer token, with data to find, and throttles out of the way."""
+    """Alice's bearer token, with data to find, throttles out of the way, and no network.
+
+    Generated URLs (subscribe, discover) resolve to loopback, which the SSRF guard refuses:
+    the run never waits on DNS or a remote server.
+    """
+    settings.FETCH_TEST_HOST_MAP = _EveryHostIsLoopback()
+    settings.FETCH_ALLOWED_HOSTS = []
+    settings.FETCH_ALLOWED_NETWORKS = []
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
