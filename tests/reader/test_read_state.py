@@ -263,5 +263,6 @@ def test_a_thousand_ids_are_marked_in_a_constant_number_of_queries(alice):
     ids = [e.pk for e in EntryFactory.create_batch(1000, feed=sub.feed)]
     with CaptureQueriesContext(connection) as queries:
         assert len(services.entries_set_read(user=alice, entry_ids=ids, read=True)) == 1000
-    assert len(queries) <= 6
+    # SQLite splits the upsert into batches (its limit on query parameters).
+    assert len(queries) <= (6 if connection.vendor == "postgresql" else 12)
     assert unread(alice, sub) == 0
