@@ -193,7 +193,9 @@ def feed_lease_acquire(*, feed_id: int, force: bool, now: datetime) -> Feed | No
     """
     table = connection.ops.quote_name(Feed._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in Feed._meta.concrete_fields)
-    until = now + timedelta(seconds=FETCH_LEASE_SECONDS)
+    until = now + timedelta(
+        seconds=getattr(settings, "FEED_FETCH_LEASE_SECONDS", FETCH_LEASE_SECONDS)
+    )
     condition = "next_fetch_at <= %s"
     params: list[object] = [until, until, feed_id, now]
     if force:
