@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from feeds import directory, health
-from feeds.models import Feed, FetchLog, Source, SourceCategory
+from feeds.models import Feed, FetchLog, Source, SourceCategory, WebSubSubscription
 
 #: At most this many sources are validated by one click (each is a real fetch, in the request),
 #: and no new one starts after VALIDATE_BUDGET seconds (gunicorn kills a worker after 30 s).
@@ -373,6 +373,14 @@ class FeedAdmin(admin.ModelAdmin):
         "disabled",
         "disabled_reason",
         "fetch_interval",
+        # Issue 11 (H10): fetch options and identity policy the admin sets for a feed.
+        "user_agent",
+        "extra_headers",
+        "ignore_cache_headers",
+        "identity_policy",
+        "auto_disabled",
+        "websub_hub",
+        "push_until",
         "next_fetch_at",
         "last_fetched_at",
         "last_success_at",
@@ -403,6 +411,9 @@ class FeedAdmin(admin.ModelAdmin):
         "last_modified",
         "leased_until",
         "created_at",
+        "auto_disabled",
+        "websub_hub",
+        "push_until",
     )
 
     def get_queryset(self, request):
@@ -493,6 +504,38 @@ class FetchLogAdmin(admin.ModelAdmin):
     search_fields = ("=feed_id", "error")
     date_hierarchy = "at"
     ordering = ("-at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebSubSubscription)
+class WebSubSubscriptionAdmin(admin.ModelAdmin):
+    """WebSub subscriptions (issue 11, H10): which feeds a hub pushes, and their leases.
+
+    Read-only: rows are written by feeds.websub (subscribe, verification, renewal).
+    """
+
+    list_display = ("topic", "hub", "state", "lease_expires_at", "last_push_at", "last_error")
+    list_filter = ("state",)
+    search_fields = ("topic", "hub")
+    readonly_fields = (
+        "feed",
+        "hub",
+        "topic",
+        "state",
+        "lease_seconds",
+        "lease_expires_at",
+        "requested_at",
+        "verified_at",
+        "last_push_at",
+        "last_error",
+        "created_at",
+    )
+    exclude = ("secret", "token")
 
     def has_add_permission(self, request):
         return False

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reader import views
+from reader import fetching_views, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -29,6 +29,22 @@ urlpatterns = [
         name="subscription_delete",
     ),
     path("subscriptions/bulk/", views.subscriptions_bulk, name="subscriptions_bulk"),
+    # Issue 11 part A (H10): retry a failing feed, full text.
+    path(
+        "subscriptions/<int:subscription_id>/retry/",
+        fetching_views.subscription_retry,
+        name="subscription_retry",
+    ),
+    path(
+        "subscriptions/<int:subscription_id>/full-text/",
+        fetching_views.subscription_full_text,
+        name="subscription_full_text",
+    ),
+    path(
+        "reader/entries/<int:entry_id>/fetch-content/",
+        fetching_views.entry_fetch_content,
+        name="reader_entry_fetch_content",
+    ),
     path("search/", views.search, name="search"),
     path("settings/import/", views.settings_import, name="settings_import"),
     path("icons/<int:feed_id>/", views.feed_icon, name="feed_icon"),
