@@ -8,7 +8,9 @@ is an error, never a fallback. `tests/conftest.py` prints which backend ran.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import tempfile
 
@@ -30,7 +32,11 @@ if os.environ.get("CI", "").lower() == "true":
     if missing:
         raise RuntimeError(f"CI must run on PostgreSQL and Redis; unset: {', '.join(missing)}")
 os.environ.setdefault("TIDINGS_DEV", "1")
-os.environ.setdefault("TIDINGS_VAR_DIR", tempfile.mkdtemp(prefix="tidings-test-"))
+if not os.environ.get("TIDINGS_VAR_DIR"):
+    # Child processes (worker, live server) inherit the variable and share the folder;
+    # only the process that made it removes it.
+    os.environ["TIDINGS_VAR_DIR"] = tempfile.mkdtemp(prefix="tidings-test-")
+    atexit.register(shutil.rmtree, os.environ["TIDINGS_VAR_DIR"], ignore_errors=True)
 
 from reader.settings import *  # noqa: E402,F403
 
