@@ -18,7 +18,8 @@ Policy source: issue 3 "Schedule" and cases/README.md rule 7 (RFC 9110 section 1
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -39,6 +40,26 @@ FETCH_LEASE_SECONDS = 5 * 60
 # How many recent entries estimate the publishing rate.
 RATE_SAMPLE = 20
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+@contextmanager
+def relaxed_transaction() -> Iterator[None]:
+    """``transaction.atomic()`` whose COMMIT does not wait for the WAL flush (PostgreSQL).
+
+    ``SET LOCAL synchronous_commit TO OFF`` (PostgreSQL manual, 30.4 "Asynchronous
+    Commit"): the commit returns before its WAL reaches the disk, saving one fsync
+    (about 10 ms on the benchmark machine) per fetch-bookkeeping transaction. A
+    crash of the database server may forget the last few hundred milliseconds of
+    such commits, never corrupt anything, and never reorder them: a later
+    synchronous commit (a user's action) flushes them first. What can be lost is
+    a lease, fetch bookkeeping or a fetch's entries, and the feed is then simply
+    fetched again. SQLite: a plain ``atomic()`` (``BEGIN IMMEDIATE``).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def clamp_interval(seconds: float) -> int:
@@ -164,7 +185,7 @@ def feeds_claim_due(*, limit: int, now: datetime | None = None) -> list[int]:
     task is lost expires, and the feed becomes due again.
     """
     now = now or timezone.now()
-    with transaction.atomic():
+    with relaxed_transaction():
         ids = list(
             due_feeds(now=now)
             .select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
@@ -206,7 +227,8 @@ def feed_lease_acquire(*, feed_id: int, force: bool, now: datetime) -> Feed | No
         f"WHERE id = %s AND NOT disabled AND ({condition}) RETURNING {columns}"
     )
     # RawQuerySet applies the backend's converters (SQLite datetimes, booleans).
-    rows = list(Feed.objects.raw(sql, params))
+    with relaxed_transaction():
+        rows = list(Feed.objects.raw(sql, params))
     return rows[0] if rows else None
 
 

@@ -29,7 +29,7 @@ from feeds.pipeline.fetch import FetchError, FetchResult, check_url, fetch
 from feeds.pipeline.parse import NotAFeedError, ParseError, parse_feed
 from feeds.pipeline.store import store_parsed
 from feeds.scheduling import feeds_claim_due
-from feeds.signals import feed_merged
+from feeds.signals import entries_stored, feed_merged
 
 __all__ = [
     "RefreshResult",
@@ -172,17 +172,18 @@ def feed_refresh(*, feed_id: int, force: bool = False) -> RefreshResult:
         result = _fail(feed, now=now, started=started, kind="error", message=_crash_text(exc))
     _log(result)
     # Admin summary and /metrics (issue 5): one FetchLog row per fetch; _log wrote the line.
-    record_fetch(
-        feed_id=result.feed_id,
-        outcome=result.outcome,
-        status=result.status,
-        duration=result.duration,
-        bytes_=result.bytes,
-        new=result.new,
-        updated=result.updated,
-        error=result.error,
-        log=False,
-    )
+    with scheduling.relaxed_transaction():
+        record_fetch(
+            feed_id=result.feed_id,
+            outcome=result.outcome,
+            status=result.status,
+            duration=result.duration,
+            bytes_=result.bytes,
+            new=result.new,
+            updated=result.updated,
+            error=result.error,
+            log=False,
+        )
     return result
 
 
@@ -217,7 +218,8 @@ def _follow_permanent_redirect(feed: Feed, target_url: str) -> tuple[Feed, int |
         return feed, None
     existing = Feed.objects.filter(url=target_url).exclude(pk=feed.pk).first()
     if existing is None:
-        Feed.objects.filter(pk=feed.pk).update(url=target_url)
+        with scheduling.relaxed_transaction():
+            Feed.objects.filter(pk=feed.pk).update(url=target_url)
         feed.url = target_url
         return feed, None
     feed_merge(source=feed, target=existing)
@@ -231,11 +233,12 @@ def _not_modified(feed, fetched, *, now, started, merged_from) -> RefreshResult:
     delay = scheduling.clamp_interval(max(interval, max_age or 0))
     delay = _push_delay(feed, delay, now=now)
     next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
-    Feed.objects.filter(pk=feed.pk).update(
-        **_success_fields(now=now, status=304, next_at=next_at, interval=interval),
-        etag=fetched.etag or feed.etag,
-        last_modified=fetched.last_modified or feed.last_modified,
-    )
+    with scheduling.relaxed_transaction():
+        Feed.objects.filter(pk=feed.pk).update(
+            **_success_fields(now=now, status=304, next_at=next_at, interval=interval),
+            etag=fetched.etag or feed.etag,
+            last_modified=fetched.last_modified or feed.last_modified,
+        )
     return _result(
         feed, NOT_MODIFIED, fetched, started=started, next_at=next_at, merged_from=merged_from
     )
@@ -258,16 +261,23 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
     if not parsed.entries and parsed.bozo_message:
         message = f"The feed could not be read: {parsed.bozo_message}"
         return _fail(feed, kind="parse", message=message, **common)
-    stored = store_parsed(feed=feed, parsed=parsed, now=now)
-    _after_store(feed, parsed=parsed, stored=stored, now=now)
-    interval = _adapted_interval(feed, parsed=parsed, fetched=fetched, now=now)
-    delay = _push_delay(feed, interval, now=now)
-    next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
-    Feed.objects.filter(pk=feed.pk).update(
-        **_success_fields(now=now, status=fetched.status, next_at=next_at, interval=interval),
-        etag=fetched.etag or "",
-        last_modified=fetched.last_modified or "",
-    )
+    # Entries, hooks and bookkeeping in one transaction (parsing stayed outside it).
+    with scheduling.relaxed_transaction():
+        stored = store_parsed(feed=feed, parsed=parsed, now=now)
+        if stored.new:  # per-user reactions (rules) are reader's: announce the new ids
+            new_ids = Entry.objects.filter(feed_id=feed.pk, created_at=now).values_list(
+                "id", flat=True
+            )
+            entries_stored.send(sender=Feed, feed_id=feed.pk, entry_ids=list(new_ids))
+        _after_store(feed, parsed=parsed, stored=stored, now=now)
+        interval = _adapted_interval(feed, parsed=parsed, fetched=fetched, now=now)
+        delay = _push_delay(feed, interval, now=now)
+        next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
+        Feed.objects.filter(pk=feed.pk).update(
+            **_success_fields(now=now, status=fetched.status, next_at=next_at, interval=interval),
+            etag=fetched.etag or "",
+            last_modified=fetched.last_modified or "",
+        )
     return _result(
         feed,
         OK,
@@ -490,9 +500,10 @@ def _fail(
             f"Last error: {message}"
         )
     fields.update(last_error=message, next_fetch_at=next_at)
-    Feed.objects.filter(pk=feed.pk).update(**fields)
-    if kind == RATE_LIMITED:
-        scheduling.host_block(feed.url, until=next_at, now=now)
+    with scheduling.relaxed_transaction():
+        Feed.objects.filter(pk=feed.pk).update(**fields)
+        if kind == RATE_LIMITED:
+            scheduling.host_block(feed.url, until=next_at, now=now)
     return RefreshResult(
         feed_id=feed.pk,
         outcome=kind,
@@ -512,7 +523,8 @@ def _failing_too_long(first_error_at: datetime, *, now: datetime) -> bool:
 
 def _wait_for_host(feed: Feed, *, until: datetime, now: datetime) -> RefreshResult:
     """The host asked us to wait (Retry-After on another feed): no request, reschedule."""
-    Feed.objects.filter(pk=feed.pk).update(next_fetch_at=until, leased_until=None)
+    with scheduling.relaxed_transaction():
+        Feed.objects.filter(pk=feed.pk).update(next_fetch_at=until, leased_until=None)
     message = f"Not fetched: the server rate-limited us until {until:%Y-%m-%d %H:%M} UTC"
     return RefreshResult(
         feed_id=feed.pk, outcome=RATE_LIMITED, error=message, url=feed.url, next_fetch_at=until
