@@ -145,3 +145,29 @@ def test_search_highlights_the_terms():
     seed_subscription(alice, "Gardening", entries=2, content="<p>Tomatoes love the sun.</p>")
     page = _client_for(alice).get("/search/?q=tomatoes").content.decode()
     assert "<mark>Tomatoes</mark> love the sun." in page
+
+
+def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_server):
+    feed_server.add_route(
+        "/two/",
+        body=(
+            '<html><head><link rel="alternate" type="application/rss+xml" title="Posts" '
+            'href="/two/posts.xml"><link rel="alternate" type="application/atom+xml" '
+            'title="Comments" href="/two/comments.xml"></head><body></body></html>'
+        ),
+        headers={"Content-Type": "text/html"},
+    )
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Posts</title>'
+        "<link>https://example.org/</link><description>d</description></channel></rss>"
+    )
+    feed_server.add_route(
+        "/two/posts.xml", body=feed, headers={"Content-Type": "application/rss+xml"}
+    )
+    client = _client_for(make_reader("erin"))
+    page = client.post("/subscriptions/", {"url": feed_server.url("/two/")}).content.decode()
+    assert "This site offers several feeds. Which one?" in page
+    assert feed_server.url("/two/comments.xml") in page
+    response = client.post("/subscriptions/", {"url": feed_server.url("/two/posts.xml")})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/reader/?show=all&sub=")
