@@ -85,7 +85,7 @@ class ImportJobOutputSerializer(serializers.Serializer):
     """An OPML import and its progress."""
 
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=["pending", "running", "done", "failed"])
+    status = serializers.CharField(help_text="pending, running, done or failed.")
     filename = serializers.CharField(allow_blank=True)
     total = serializers.IntegerField(help_text="Feed outlines in the file.")
     processed = serializers.IntegerField(help_text="Handled so far.")
@@ -241,7 +241,18 @@ class OpmlExportView(ApiView):
         summary="Export subscriptions as OPML",
         responses={
             (200, "text/x-opml"): OpenApiResponse(
-                OpenApiTypes.STR, description="OPML 2.0 document (attachment)."
+                OpenApiTypes.STR,
+                description="OPML 2.0 document (attachment).",
+                examples=[
+                    OpenApiExample(
+                        "OPML",
+                        value='<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">'
+                        "<head><title>Tidings subscriptions of alice</title></head><body>"
+                        '<outline text="Tech" title="Tech"><outline type="rss" text="Example" '
+                        'title="Example" xmlUrl="https://example.org/feed.xml"/></outline>'
+                        "</body></opml>",
+                    )
+                ],
             )
         },
     )

@@ -23,7 +23,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularSwaggerSplitView,
@@ -131,8 +131,24 @@ _SUCCESS_DESCRIPTIONS = {
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+_ID_PARAMETER = OpenApiParameter(
+    "id",
+    {"type": "integer", "format": "int64", "minimum": 1},
+    OpenApiParameter.PATH,
+    description="Id of one of your objects. Unknown ids and other users' ids are the same 404.",
+)
+
+
 class ApiAutoSchema(AutoSchema):
     """AutoSchema that documents the standard error responses and headers of every operation."""
+
+    def get_override_parameters(self) -> list:
+        """Describe the ``{id}`` path parameter of item routes (unless a view did)."""
+        params = super().get_override_parameters()
+        named = {getattr(p, "name", None) for p in params}
+        if "{id}" in self.path and "id" not in named:
+            params = [*params, _ID_PARAMETER]
+        return params
 
     def _standard_error_codes(self) -> list[str]:
         codes = ["401", "429"]

@@ -202,3 +202,13 @@ def test_state_changing_routes_refuse_get(api, data):
     for path in ("/api/v1/mark-all-read/", "/api/v1/entries/batch/", "/api/v1/discover/"):
         assert_error(api.get(path), 405)
     assert Category.objects.count() == 1
+
+
+def test_refresh_now_runs_the_refresh_service_and_reports_the_feed_state(api, data):
+    response = api.post(f"/api/v1/subscriptions/{data['sub1'].pk}/refresh/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["outcome"] == "dns"  # the seeded host is under .invalid
+    assert body["feed"]["id"] == data["feed1"].pk
+    assert body["feed"]["error_count"] == 1 and body["feed"]["last_error"]
+    assert_error(api.get(f"/api/v1/subscriptions/{data['sub1'].pk}/refresh/"), 405)
