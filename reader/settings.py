@@ -342,3 +342,10 @@ if REDIS_URL:
 # Time limit, in seconds, of one rule's regular expression on one entry field (reader.rules);
 # a pattern that runs longer counts as no match. Not read from the environment.
 RULE_REGEX_TIMEOUT = 0.02
+
+# --- Reliability (H9): the cache survives a Redis outage -------------------------
+# Throttles, rate-limit counters and Retry-After marks are disposable: while Redis is down
+# the cache acts empty instead of failing every request that touches it (reader/cache.py).
+if REDIS_URL:
+    CACHES["default"]["BACKEND"] = "reader.cache.FailSoftRedisCache"
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
