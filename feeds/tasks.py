@@ -12,9 +12,14 @@ transaction is sent only once that transaction commits.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger("tidings.fetch")
 
 # Feeds claimed per statement by refresh_due_feeds, and the most per beat tick
 # (a backlog larger than that drains over the next ticks).
@@ -37,11 +42,19 @@ def refresh_feed(feed_id: int, force: bool = False) -> str:
 def refresh_feed_enqueue(*, feed_id: int, force: bool = False) -> None:
     """Send ``refresh_feed(feed_id)`` to queue ``feeds`` when the current transaction commits.
 
-    Outside a transaction it is sent at once (``transaction.on_commit``).
+    Outside a transaction it is sent at once (``transaction.on_commit``). When the broker
+    is unreachable the send is logged and dropped, never raised into the caller (whose
+    rows are already committed): the feed stays due, or its claim expires, and the
+    scheduler enqueues it once the broker is back.
     """
-    transaction.on_commit(
-        lambda: refresh_feed.apply_async((feed_id,), {"force": force}, queue="feeds")
-    )
+    transaction.on_commit(lambda: _send_refresh(feed_id, force))
+
+
+def _send_refresh(feed_id: int, force: bool) -> None:
+    try:
+        refresh_feed.apply_async((feed_id,), {"force": force}, queue="feeds")
+    except OperationalError as exc:  # broker down: the scheduler is the safety net
+        logger.warning("broker unavailable, refresh of feed %s not queued: %s", feed_id, exc)
 
 
 @shared_task(name="feeds.tasks.refresh_due_feeds", acks_late=True, ignore_result=True)
