@@ -167,10 +167,25 @@ def opml_import_start(
         warning=parsed.warning,
     )
     if enqueue:
-        from reader.tasks import import_opml
-
-        transaction.on_commit(lambda: import_opml.delay(job.pk))
+        transaction.on_commit(lambda: _send_import(job))
     return job
+
+
+QUEUE_DOWN = "The import could not be queued (the task queue is down). Upload the file again."
+
+
+def _send_import(job: ImportJob) -> None:
+    """Enqueue ``import_opml``; with the broker down, end the job failed with a reason."""
+    from kombu.exceptions import OperationalError
+
+    from reader.tasks import import_opml
+
+    try:
+        import_opml.delay(job.pk)
+    except OperationalError as exc:  # a pending job nobody will run is worse than a clear failure
+        logger.warning("broker unavailable, OPML import %s not queued: %s", job.pk, exc)
+        job.status, job.error, job.finished_at = ImportJob.Status.FAILED, QUEUE_DOWN, timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
 
 
 def opml_import_run(*, job_id: int) -> ImportJob:
