@@ -13,6 +13,8 @@ export TIDINGS_DEV ?= 1
 
 run: .venv/.installed
 	@$(PY) manage.py compile_translations
+	@echo "==> Collecting static files"
+	@$(PY) manage.py collectstatic --no-input -v0
 	@echo "==> Migrating the database"
 	@$(PY) manage.py migrate --no-input -v0
 	@echo "==> Loading the directory of recommended sources"
