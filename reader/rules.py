@@ -70,6 +70,12 @@ ACTIONS = tuple(Rule.Action.values)
 _UNSET: Any = object()
 
 
+class InvalidPattern(InvalidInput):
+    """The pattern is empty, too long, or not a valid regular expression (API field ``pattern``)."""
+
+    code = "invalid_pattern"
+
+
 # --- Matching ----------------------------------------------------------------------
 
 
@@ -88,18 +94,19 @@ def _word_pattern(word: str) -> str:
 def compile_matcher(*, match: str, pattern: str) -> Callable[[str], bool]:
     """A function ``text -> bool`` for one rule's ``match`` kind and ``pattern``.
 
-    Raises ``InvalidInput`` for an empty pattern, an unknown kind, or a regular
-    expression that does not compile. Regular expressions run with the
-    ``RULE_REGEX_TIMEOUT`` time limit (seconds): a timeout is "no match".
+    Raises ``InvalidPattern`` (an ``InvalidInput``) for an empty pattern or a regular
+    expression that does not compile, ``InvalidInput`` for an unknown kind.
+    Regular expressions run with the ``RULE_REGEX_TIMEOUT`` time limit
+    (seconds): a timeout is "no match".
     """
     pattern = (pattern or "").strip()
     if not pattern:
-        raise InvalidInput("The rule needs words, a phrase or a regular expression.")
+        raise InvalidPattern("The rule needs words, a phrase or a regular expression.")
     if match == "regex":
         try:
             compiled = regex.compile(pattern, regex.IGNORECASE | regex.V1)
         except (regex.error, ValueError, OverflowError) as exc:
-            raise InvalidInput(f"The regular expression is not valid: {exc}") from exc
+            raise InvalidPattern(f"The regular expression is not valid: {exc}") from exc
         budget = {"timeouts": 0}
         return lambda text: _regex_search(compiled, text, budget)
     if match == "phrase":
@@ -214,7 +221,7 @@ def _check(rule: Rule) -> None:
     if rule.action not in ACTIONS:
         raise InvalidInput(f"Unknown action {rule.action!r}.")
     if len(rule.pattern or "") > 500:
-        raise InvalidInput("The pattern is too long (at most 500 characters).")
+        raise InvalidPattern("The pattern is too long (at most 500 characters).")
     compile_rule(rule)
 
 

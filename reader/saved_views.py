@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -368,7 +369,7 @@ def display_set(*, user: Any, key: str, display: str) -> str:
     if not valid:
         raise InvalidInput(f"Unknown view {key!r}.")
     with transaction.atomic():
-        user_model = type(user)
+        user_model = get_user_model()
         row = user_model.objects.select_for_update().only("view_displays").get(pk=user.pk)
         displays = dict(row.view_displays or {})
         displays[key] = display

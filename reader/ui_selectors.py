@@ -7,7 +7,7 @@ REST API does not expose, so that views stay "parse, call one function, render".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -191,12 +191,14 @@ def reader_page(
     entry_id: int | None = None,
     cursor: str | None = None,
     sidebar: bool = True,
+    extra_filters: dict | None = None,
 ) -> ReaderPage:
     """Compose the reader: sidebar (subscriptions, categories, unread counts), one page of
     entries (``show``: unread/all/starred, newest or oldest first per the user's
     preference, narrowed to a subscription or category), and the open entry.
 
     A constant number of queries whatever the number of subscriptions (about 10).
+    ``extra_filters``: more ``EntryFilters`` fields (a saved view's q, dates...).
     Raises ``reader.errors.NotFound`` for a foreign entry id, ``InvalidInput`` for a
     bad cursor.
     """
@@ -213,6 +215,8 @@ def reader_page(
         category_id=category_id,
         sort=getattr(user, "sort_order", "newest") or "newest",
     )
+    if extra_filters:  # a view (issue 11: Today, saved searches)
+        filters = replace(filters, **extra_filters)
     limit = max(1, min(int(getattr(user, "entries_per_page", 50) or 50), 200))
     page = selectors.entry_list(user=user, filters=filters, cursor=cursor, limit=limit)
     result = ReaderPage(

@@ -16,4 +16,5 @@ urlpatterns = [
     path("settings/", include("accounts.settings_urls")),
     path("", include("feeds.urls")),
     path("", include("reader.page_urls")),
+    path("", include("reader.organize_urls")),  # issue 11 part B (H11): rules, views
 ]

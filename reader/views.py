@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from reader import ui_selectors
+from reader import organize_views, ui_selectors
 from reader.errors import DiscoveryChoice, InvalidInput, ReaderError
 
 
@@ -107,7 +107,11 @@ def reader(request: HttpRequest) -> HttpResponse:
     with ``partial=entry`` and marks it read through the REST API instead.
     """
     params = _reader_params(request)
+    view = organize_views.reader_view(request)  # issue 11: Today or a saved view (or None)
+    if view is not None and "show" not in request.GET:
+        params["show"] = view.status
     scope = {"sub": params["subscription_id"], "cat": params["category_id"]}
+    scope["view"] = view.key if view is not None else None
     scope_query = urlencode({k: v for k, v in scope.items() if v is not None})
     list_query = "show=" + params["show"] + (("&" + scope_query) if scope_query else "")
     try:
@@ -120,7 +124,8 @@ def reader(request: HttpRequest) -> HttpResponse:
             from reader import services
 
             services.entries_set_read(user=request.user, entry_ids=[params["entry_id"]], read=True)
-        rp = ui_selectors.reader_page(user=request.user, **params)
+        extra = view.filters if view is not None else None
+        rp = ui_selectors.reader_page(user=request.user, **params, extra_filters=extra)
     except InvalidInput:
         return redirect(f"{reverse('reader')}?{list_query}")
     pane = request.GET.get("pane")
@@ -131,10 +136,14 @@ def reader(request: HttpRequest) -> HttpResponse:
         "show": params["show"],
         "scope_query": scope_query,
         "list_query": list_query,
-        "list_title": _list_title(rp, params["show"]),
+        "list_title": view.title if view is not None else _list_title(rp, params["show"]),
         "pane": pane,
         "now_iso": timezone.now().isoformat(),
     }
+    sub, cat = params["subscription_id"], params["category_id"]
+    context |= organize_views.reader_extras(
+        request, view=view, show=params["show"], sub=sub, cat=cat
+    )
     return render(request, "reader/reader.html", context)
 
 

@@ -29,6 +29,12 @@ class PreferencesSerializer(serializers.Serializer):
     sort_order = serializers.ChoiceField(choices=["newest", "oldest"])
     mark_read_on_open = serializers.BooleanField()
     show_unread_only = serializers.BooleanField()
+    merge_duplicates = serializers.BooleanField(
+        help_text="Show an article carried by several subscriptions once (All, Unread)."
+    )
+    highlight_words = serializers.CharField(
+        allow_blank=True, help_text="Comma-separated words highlighted in titles."
+    )
 
 
 class PreferencesInputSerializer(serializers.Serializer):
@@ -41,6 +47,8 @@ class PreferencesInputSerializer(serializers.Serializer):
     sort_order = serializers.ChoiceField(choices=["newest", "oldest"], required=False)
     mark_read_on_open = serializers.BooleanField(required=False)
     show_unread_only = serializers.BooleanField(required=False)
+    merge_duplicates = serializers.BooleanField(required=False)
+    highlight_words = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class MeOutputSerializer(serializers.Serializer):
@@ -74,6 +82,8 @@ _ME_EXAMPLE = {
         "sort_order": "newest",
         "mark_read_on_open": True,
         "show_unread_only": True,
+        "merge_duplicates": False,
+        "highlight_words": "rust, security",
     },
 }
 

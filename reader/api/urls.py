@@ -19,6 +19,8 @@ from reader.api import (
     marks,
     me,
     opml,
+    rules,
+    saved_views,
     subscriptions,
     tokens,
 )
@@ -81,6 +83,14 @@ urlpatterns = [
     ),
     path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
     path("tokens/<id:pk>/", tokens.TokenDetailView.as_view(), name="token"),
+    # Issue 11 part B (H11): rules and saved views.
+    path("rules/", rules.RuleListView.as_view(), name="rules"),
+    path("rules/preview/", rules.RulePreviewView.as_view(), name="rules-preview"),
+    path("rules/<id:pk>/", rules.RuleDetailView.as_view(), name="rule"),
+    path("rules/<id:pk>/apply/", rules.RuleApplyView.as_view(), name="rule-apply"),
+    path("views/", saved_views.SavedViewListView.as_view(), name="views"),
+    path("views/<id:pk>/", saved_views.SavedViewDetailView.as_view(), name="view"),
+    path("views/<id:pk>/feed/", saved_views.SavedViewFeedView.as_view(), name="view-feed"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^.*$", not_found_view),
