@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -63,7 +63,8 @@ class RefreshResult:
     onto an existing feed it is that feed (``merged_from`` is the deleted one).
     ``status`` is the HTTP status (None when no response). ``duration`` is
     seconds, ``bytes`` the decompressed body size. ``next_fetch_at`` is when
-    the scheduler may fetch it again (None when skipped).
+    the scheduler may fetch it again (None when skipped). ``candidates``: for
+    "not_a_feed", the feed URLs the page links to (autodiscovery), best first.
     """
 
     feed_id: int
@@ -255,7 +256,9 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
         from feeds.pipeline.discover import find_feed_links  # only this path needs discovery
 
         candidates = find_feed_links(fetched.content, fetched.final_url)
-        return _fail(feed, kind="not_a_feed", message=_not_a_feed_text(candidates), **common)
+        message = _not_a_feed_text(candidates)
+        result = _fail(feed, kind="not_a_feed", message=message, **common)
+        return replace(result, candidates=[c.url for c in candidates])
     except ParseError as exc:
         return _fail(feed, kind="parse", message=f"The feed could not be read: {exc}", **common)
     if not parsed.entries and parsed.bozo_message:

@@ -380,6 +380,11 @@ def test_an_html_page_is_an_error_that_offers_the_feeds_it_links_to(feed_server)
     assert "not a feed" in feed.last_error
     assert "/blog/feed.xml" in feed.last_error and "/blog/atom.xml" in feed.last_error
     assert "Posts (RSS)" in feed.last_error
+    assert result.candidates == [
+        feed_server.url("/blog/feed.xml", host="lighthouse.example.org"),
+        feed_server.url("/blog/atom.xml", host="lighthouse.example.org"),
+        "https://comments.example.org/blog/comments.rss",
+    ]
 
 
 def test_a_feed_that_yields_nothing_keeps_its_old_entries(feed_server):
