@@ -157,3 +157,14 @@ def test_the_sidebar_counts_stay_constant_in_queries(alice, alice_client, sub):
     with CaptureQueriesContext(connection) as many:
         alice_client.get("/reader/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_pages_are_translated_into_chinese(alice, alice_client, sub):
+    alice.language = "zh-hans"
+    alice.save(update_fields=["language"])
+    rules_page = alice_client.get("/settings/rules/", headers={"Accept-Language": "zh-hans"})
+    assert "还没有规则。" in rules_page.content.decode()
+    views_page = alice_client.get("/settings/views/", headers={"Accept-Language": "zh-hans"})
+    assert "保存的视图" in views_page.content.decode()
+    reader = alice_client.get("/reader/", headers={"Accept-Language": "zh-hans"})
+    assert "今天" in reader.content.decode()
