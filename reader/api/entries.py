@@ -49,6 +49,7 @@ ENTRY_EXAMPLE = {
     "thumbnail_url": "",
     "full_content_fetched_at": None,
     "full_content_error": "",
+    "also_in": [],
 }
 
 
@@ -90,6 +91,15 @@ class TagsField(serializers.Field):
         return [str(v) for v in (value or []) if isinstance(v, str | int | float)]
 
 
+class EntrySourceSerializer(serializers.Serializer):
+    """Another subscription carrying the same article (issue 11, duplicates across feeds)."""
+
+    entry_id = serializers.IntegerField()
+    subscription_id = serializers.IntegerField()
+    subscription_title = serializers.CharField()
+    read = serializers.BooleanField(source="is_read")
+
+
 class EntryOutputSerializer(serializers.Serializer):
     """An entry with the user's read/starred state. ``content`` is null in lists unless asked."""
 
@@ -120,6 +130,14 @@ class EntryOutputSerializer(serializers.Serializer):
     )
     full_content_error = serializers.CharField(
         allow_blank=True, help_text="Why the last full-article extraction failed; empty if not."
+    )
+    # Issue 11 (H11): with merge_duplicates, the article's other sources (lists merge them).
+    also_in = EntrySourceSerializer(
+        source="duplicates",
+        many=True,
+        default=list,
+        help_text="Other subscriptions carrying the same article, when the user merges "
+        "duplicates across feeds (All/Unread lists); empty otherwise.",
     )
 
     def get_content(self, entry: Any) -> str | None:

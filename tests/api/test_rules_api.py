@@ -145,3 +145,31 @@ def test_preferences_for_duplicates_and_highlights_are_in_me(api):
     assert response.status_code == 200, response.content
     prefs = response.json()["preferences"]
     assert prefs["merge_duplicates"] is True and prefs["highlight_words"] == "rust, 安全"
+
+
+def test_the_entry_list_names_the_other_sources_of_a_merged_article(api, feed_server):
+    story = Item("Shared story", "https://x.example.org/story", "x1")
+    first = subscribe(api.user, serve(feed_server, "/x1.xml", "First", [story]))
+    second = subscribe(api.user, serve(feed_server, "/x2.xml", "Second", [story]))
+    refresh(first)
+    refresh(second)
+    assert len(_entries(api)) == 2
+    api.patch("/api/v1/me/", {"preferences": {"merge_duplicates": True}})
+    merged = _entries(api)
+    assert len(merged) == 1
+    other = second if merged[0]["subscription_id"] == first.pk else first
+    assert merged[0]["also_in"] == [
+        {
+            "entry_id": entry(other, "x1").pk,
+            "subscription_id": other.pk,
+            "subscription_title": "Second" if other is second else "First",
+            "read": False,
+        }
+    ]
+    one = api.get(f"/api/v1/entries/{merged[0]['id']}/").json()
+    assert one["also_in"] == []
+
+
+def _entries(api) -> list[dict]:
+    body = api.get("/api/v1/entries/", {"status": "all"}).json()
+    return body.get("results", body.get("entries", []))
