@@ -98,23 +98,24 @@ def _stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def _get(port: int, path: str, token: str) -> tuple[int, int]:
-    """One GET on a new connection; returns (status, body bytes)."""
+def _get(port: int, path: str, token: str) -> tuple[int, bytes]:
+    """One GET on a new connection; returns (status, body)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         conn.request("GET", path, headers=headers)
         response = conn.getresponse()
-        return response.status, len(response.read())
+        return response.status, response.read()
     finally:
         conn.close()
 
 
 def _checked_get(port: int, token: str) -> int:
-    status, size = _get(port, PATH, token)
+    """GET the entries page; returns the body size. RuntimeError unless 200."""
+    status, body = _get(port, PATH, token)
     if status != 200:
-        raise RuntimeError(f"GET {PATH} answered {status}")
-    return size
+        raise RuntimeError(f"GET {PATH} answered {status}: {body[:300]!r}")
+    return len(body)
 
 
 def latency(port: int, tokens: list[str], samples: int) -> dict:

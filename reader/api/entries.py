@@ -241,8 +241,14 @@ def _base_filters(user: Any, params: dict) -> dict:
         "q": params.get("q", ""),
         "published_before": params.get("published_before"),
         "published_after": params.get("published_after"),
-        "sort": params.get("sort") or getattr(user, "sort_order", "newest"),
+        "sort": params.get("sort") or _preferred_sort(user),
     }
+
+
+def _preferred_sort(user: Any) -> str:
+    """The user's sort preference ("newest" when unset or unknown)."""
+    sort = getattr(user, "sort_order", "") or "newest"
+    return sort if sort in ("newest", "oldest") else "newest"
 
 
 class EntryListView(ApiView):
