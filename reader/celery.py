@@ -12,6 +12,7 @@ idempotent. Scale out by running more workers on the same broker.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery, bootsteps
@@ -57,10 +58,8 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         self.tref = None
 
     def start(self, worker):
-        from reader.health import heartbeat_record
-
-        heartbeat_record(name="worker")
-        self.tref = worker.timer.call_repeatedly(HEARTBEAT_SECONDS, heartbeat_record, ("worker",))
+        _worker_heartbeat()
+        self.tref = worker.timer.call_repeatedly(HEARTBEAT_SECONDS, _worker_heartbeat)
 
     def stop(self, worker):
         if self.tref is not None:
@@ -69,6 +68,24 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+
+def _worker_heartbeat() -> None:
+    """Record the worker's heartbeat from its main process; never raises.
+
+    A database outage must not kill the worker at start-up ("Unrecoverable error"), and a
+    connection broken by a database restart must be replaced: outside requests and tasks
+    nothing else runs Django's connection health check (CONN_HEALTH_CHECKS) in this process.
+    """
+    from django.db import close_old_connections
+
+    from reader.health import heartbeat_record
+
+    try:
+        close_old_connections()
+        heartbeat_record(name="worker")
+    except Exception as exc:  # the next beat retries
+        logging.getLogger("tidings.worker").warning("worker heartbeat not recorded: %s", exc)
 
 
 @beat_init.connect
