@@ -76,7 +76,8 @@ def _word_pool(rng: random.Random, vocab: list[str], size: int) -> list[str]:
 
 def _columns(cur, table: str) -> list[tuple[str, bool, bool, str]]:
     cur.execute(
-        "SELECT column_name, is_nullable = 'YES', column_default IS NOT NULL, data_type "
+        "SELECT column_name, is_nullable = 'YES', "
+        "column_default IS NOT NULL OR is_identity = 'YES', data_type "
         "FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
         [table],
     )

@@ -97,12 +97,12 @@ def condition_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
                 params.append(t.text)
     for t in terms:
         if t.cjk and t.exclude:
-            sql.append(f"{DOC} NOT ILIKE %s")
+            sql.append(f"{DOC} NOT LIKE %s")
             params.append(_like(t.text))
         elif t.cjk:
             # The class test is implied by the match; it lets PostgreSQL use the
             # partial trigram index, whose predicate it repeats verbatim.
-            sql.append(f"{DOC} ILIKE %s AND {DOC} ~ '{CJK_CLASS}'")
+            sql.append(f"{DOC} LIKE %s AND {DOC} ~ '{CJK_CLASS}'")
             params.append(_like(t.text))
     return "(" + " AND ".join(sql or ["1 = 0"]) + ")", params
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
@@ -32,6 +32,10 @@ from reader.models import Category, EntryState, ImportJob, Subscription
 
 #: Largest page of entries a caller may ask for.
 MAX_PAGE_SIZE = 500
+#: Search ranks the newest this many matches of the user's feeds (bounded cost).
+SEARCH_CANDIDATES = 500
+#: work_mem of the search query (PostgreSQL), so that its bitmap of matches stays exact.
+SEARCH_WORK_MEM = "64MB"
 
 Status = Literal["unread", "read", "starred", "all"]
 Sort = Literal["newest", "oldest"]
@@ -204,15 +208,21 @@ def _page_sql(
         return _with_stars(sql, user_id, f), params
     status_cond = {"read": f" AND {_IS_READ}", "all": ""}[f.status] + f" AND {_NOT_HIDDEN}"
     if connection.vendor == "postgresql" and not f.q.strip():
-        # Newest (or oldest) `limit` entries of each subscribed feed through the
-        # (feed_id, published_at, id) index, then the best `limit` of those.
-        sql = (
-            "SELECT e.id, e.published_at, e.sub_id, e.is_read FROM reader_subscription s0 "
-            f"CROSS JOIN LATERAL (SELECT {columns}, {_IS_READ} AS is_read "
-            "FROM reader_subscription s JOIN feeds_entry e ON e.feed_id = s.feed_id "
+        # Newest (or oldest) `limit` entries of each subscribed feed straight off the
+        # (feed_id, published_at, id) index, then the best `limit` of those. Only the
+        # read list needs the state rows inside; the others join them for the page only.
+        read_join = (
             "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
-            f"WHERE s.id = s0.id{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s) e "
-            f"WHERE s0.user_id = %s ORDER BY {_order(f)} LIMIT %s"
+            if f.status == "read"
+            else ""
+        )
+        sql = (
+            f"SELECT {columns}, {_IS_READ} AS is_read FROM reader_subscription s "
+            "CROSS JOIN LATERAL (SELECT e.id, e.published_at FROM feeds_entry e "
+            f"{read_join}WHERE e.feed_id = s.feed_id{status_cond}{cond} "
+            f"ORDER BY {_order(f)} LIMIT %s) e "
+            "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+            f"WHERE s.user_id = %s ORDER BY {_order(f)} LIMIT %s"
         )
         params = [*cond_params, limit, user_id, limit, user_id]
         return _with_stars(sql, user_id, f), params
@@ -374,16 +384,46 @@ def entry_search(
     rank, rank_params = search.rank_sql(q, vendor=connection.vendor)
     where, where_params = search.condition_sql(q, vendor=connection.vendor)
     status_cond = {"read": f" AND {_IS_READ}", "unread": f" AND NOT {_IS_READ}", "all": ""}
+    # Candidates: the newest SEARCH_CANDIDATES matches in the user's feeds. The feed
+    # list as an array lets PostgreSQL AND the text index with the feed index, so only
+    # the user's matches are fetched; ranking (which re-reads each document) is then
+    # bounded whatever the word's frequency.
+    feeds = (
+        "e.feed_id = ANY(ARRAY(SELECT feed_id FROM reader_subscription WHERE user_id = %s)) AND "
+        if connection.vendor == "postgresql"
+        else ""
+    )
+    candidates = (
+        "SELECT e.id FROM feeds_entry e "
+        "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
+        "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+        f"WHERE {feeds}{where}{status_cond[f.status]} AND {_NOT_HIDDEN}{cond} "
+        f"ORDER BY e.published_at DESC, e.id DESC LIMIT {SEARCH_CANDIDATES}"
+    )
+    feed_params = [user.pk] if feeds else []
     sql = (
         f"SELECT e.id, s.id, {_IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
-        "FROM reader_subscription s JOIN feeds_entry e ON e.feed_id = s.feed_id "
+        f"FROM ({candidates}) c JOIN feeds_entry e ON e.id = c.id "
+        "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
-        f"WHERE s.user_id = %s AND {where}{status_cond[f.status]} AND {_NOT_HIDDEN}{cond} "
         f"ORDER BY {rank + ' DESC, ' if rank else ''}e.published_at DESC, e.id DESC "
         "LIMIT %s OFFSET %s"
     )
-    params = [user.pk, *where_params, *cond_params, *rank_params, int(limit) + 1, int(offset)]
-    with connection.cursor() as cur:
+    params = [
+        user.pk,
+        *feed_params,
+        *where_params,
+        *cond_params,
+        user.pk,
+        *rank_params,
+        int(limit) + 1,
+        int(offset),
+    ]
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # An exact (not lossy) bitmap of the matches: a lossy page makes PostgreSQL
+            # re-read every document on it to recheck the text condition.
+            cur.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
         cur.execute(sql, params)
         rows = cur.fetchall()
     entries = _hydrate(user, rows[:limit])
