@@ -1,0 +1,46 @@
+"""``python -m bench [NAME ...]``: run every benchmark module (or the named ones) in turn.
+
+Each module of ``MODULES`` exposes ``main() -> None`` and prints its own
+figures. Add a module by appending its name here. A module that does not
+exist yet is reported and skipped, so the list can name work in progress.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+MODULES = [
+    "bench.pipeline",  # H3: feed pipeline, corpus and 1,000 x 50 synthetic feeds
+    "bench.reading",  # H5: reading at a million entries
+    "bench.api",  # H6: the entries-list endpoint over HTTP (gunicorn), on the reading data set
+]
+
+
+def run(names: list[str]) -> int:
+    """Run the benchmark modules ``names`` (module paths); returns the number that failed."""
+    failures = 0
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            print(f"== {name}: not written yet, skipped\n", flush=True)
+            continue
+        print(f"== {name}", flush=True)
+        started = time.perf_counter()
+        try:
+            module.main()
+        except Exception as exc:  # one broken bench must not hide the others' figures
+            failures += 1
+            print(f"!! {name} failed: {type(exc).__name__}: {exc}", flush=True)
+        print(f"== {name} done in {time.perf_counter() - started:.1f} s\n", flush=True)
+    return failures
+
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:]
+    names = [m for m in MODULES if not wanted or m.rsplit(".", 1)[-1] in wanted]
+    sys.exit(1 if run(names) else 0)
