@@ -48,14 +48,6 @@ NOT_FOUND_DETAIL = "Not found."
 NOT_FOUND_BODY = {"detail": NOT_FOUND_DETAIL, "code": "not_found", "errors": {}}
 
 
-class Conflict(exceptions.APIException):
-    """409: the request conflicts with existing state (for example a duplicate subscription)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
-
-
 class PayloadTooLarge(exceptions.APIException):
     """413: the request body (or uploaded file) is larger than the endpoint accepts."""
 
