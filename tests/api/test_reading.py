@@ -212,3 +212,16 @@ def test_refresh_now_runs_the_refresh_service_and_reports_the_feed_state(api, da
     assert body["feed"]["id"] == data["feed1"].pk
     assert body["feed"]["error_count"] == 1 and body["feed"]["last_error"]
     assert_error(api.get(f"/api/v1/subscriptions/{data['sub1'].pk}/refresh/"), 405)
+
+
+def test_the_entry_list_costs_the_same_queries_whatever_the_page_size(alice_api, data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for limit in (2, 8):
+        with CaptureQueriesContext(connection) as queries:
+            response = alice_api.get("/api/v1/entries/", {"limit": limit, "with_content": "true"})
+        assert len(response.json()["results"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
