@@ -78,6 +78,11 @@ def jitter_factor(feed_id: int) -> float:
     return 1.0 - ((feed_id * 2654435761) % 1000) / 10000.0
 
 
+def jittered(delay: float, *, feed_id: int) -> float:
+    """``delay`` (seconds) times the feed's ``jitter_factor``, never below FEED_MIN_INTERVAL."""
+    return max(delay * jitter_factor(feed_id), float(settings.FEED_MIN_INTERVAL))
+
+
 def max_age_seconds(cache_control: str) -> int | None:
     """``max-age`` of a Cache-Control header value (RFC 9111 section 5.2.2.1), or None.
 

@@ -60,6 +60,12 @@ def test_jitter_spreads_feeds_within_ten_percent_and_is_stable_per_feed():
     assert scheduling.jitter_factor(42) == scheduling.jitter_factor(42)
 
 
+@override_settings(FEED_MIN_INTERVAL=MIN, FEED_MAX_INTERVAL=MAX)
+def test_jitter_never_schedules_sooner_than_the_minimum_interval():
+    assert all(scheduling.jittered(MIN, feed_id=i) == MIN for i in range(50))
+    assert 0.9 * 7200 < scheduling.jittered(7200, feed_id=3) <= 7200
+
+
 def test_retry_after_is_clamped_between_the_interval_and_a_day():
     def delay(seconds, interval=MIN):
         retry_after = None if seconds is None else T0 + timedelta(seconds=seconds)
