@@ -233,7 +233,7 @@ def _not_modified(feed, fetched, *, now, started, merged_from) -> RefreshResult:
     max_age = _max_age(feed, fetched)
     delay = scheduling.clamp_interval(max(interval, max_age or 0))
     delay = _push_delay(feed, delay, now=now)
-    next_at = now + timedelta(seconds=scheduling.jittered(delay, feed_id=feed.pk))
+    next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
     with scheduling.relaxed_transaction():
         Feed.objects.filter(pk=feed.pk).update(
             **_success_fields(now=now, status=304, next_at=next_at, interval=interval),
@@ -272,10 +272,10 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
                 "id", flat=True
             )
             entries_stored.send(sender=Feed, feed_id=feed.pk, entry_ids=list(new_ids))
-        _after_store(feed, parsed=parsed, stored=stored, now=now)
+        _after_store(feed, parsed=parsed, stored=stored, now=now, fetched=fetched)
         interval = _adapted_interval(feed, parsed=parsed, fetched=fetched, now=now)
         delay = _push_delay(feed, interval, now=now)
-        next_at = now + timedelta(seconds=scheduling.jittered(delay, feed_id=feed.pk))
+        next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
         Feed.objects.filter(pk=feed.pk).update(
             **_success_fields(now=now, status=fetched.status, next_at=next_at, interval=interval),
             etag=fetched.etag or "",
@@ -330,14 +330,18 @@ def _push_delay(feed: Feed, delay: int, *, now: datetime) -> int:
     return poll_delay(feed, delay, now=now)
 
 
-def _after_store(feed: Feed, *, parsed, stored, now: datetime) -> None:
+def _after_store(feed: Feed, *, parsed, stored, now: datetime, fetched) -> None:
     """Issue 11 hooks after a stored document: WebSub hub discovery, automatic full text.
 
-    Each enqueues a task on commit when there is work; neither fetches anything here.
+    Each enqueues a task on commit when there is work; neither fetches anything here. The
+    response's Link header is WebSub's first discovery mechanism (a push carries none).
     """
     from feeds import fulltext, websub
 
-    websub.websub_after_parse(feed=feed, parsed=parsed, now=now)
+    link = fetched.headers.get("link", "")
+    websub.websub_after_parse(
+        feed=feed, parsed=parsed, now=now, link_header=link, base_url=fetched.final_url
+    )
     if stored.new:
         fulltext.fulltext_after_store(feed_id=feed.pk, since=now)
 

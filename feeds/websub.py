@@ -2,7 +2,8 @@
 
 Flow (section numbers of the Recommendation):
 
-1. Discovery (4): ``feeds.pipeline.parse`` reads ``<link rel="hub">`` and ``rel="self"``
+1. Discovery (4): HTTP ``Link`` headers first (:func:`link_header_rels`, RFC 8288), else the
+   feed's ``<link rel="hub">`` and ``rel="self"`` that ``feeds.pipeline.parse`` reads
    (``ParsedFeed.hub_url``/``self_url``). After every stored document ``feed_refresh`` calls
    :func:`websub_after_parse`, which enqueues :func:`websub_subscribe` (task
    ``feeds.websub_subscribe``) when the feed has a hub and no live subscription to it.
@@ -35,10 +36,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -52,6 +55,7 @@ __all__ = [
     "SIGNATURE_METHODS",
     "PushOutcome",
     "callback_url",
+    "link_header_rels",
     "poll_delay",
     "signature_valid",
     "websub_after_parse",
@@ -80,6 +84,31 @@ FAILED_RETRY = timedelta(days=1)
 # every hour); at most a year.
 MIN_LEASE = 60
 MAX_LEASE = 365 * DAY
+
+
+_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]*)*)")
+_REL_PARAM = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))""", re.IGNORECASE)
+
+
+def link_header_rels(value: str, *, base_url: str) -> dict[str, str]:
+    """The first http(s) URL of each relation in an HTTP ``Link`` header (RFC 8288 section 3).
+
+    ``value`` is the header (several links separated by commas, ``rel`` quoted or not, may
+    list several space-separated relation types); relative targets resolve against
+    ``base_url``. Returns e.g. ``{"hub": "https://hub.example/", "self": "https://x/feed"}``;
+    relation types are lower-cased. Pure.
+    """
+    rels: dict[str, str] = {}
+    for target, params in _LINK_VALUE.findall(value or ""):
+        match = _REL_PARAM.search(params)
+        if not match:
+            continue
+        url = urljoin(base_url, target.strip())
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        for rel in (match.group(1) or match.group(2) or "").lower().split():
+            rels.setdefault(rel, url)
+    return rels
 
 
 def callback_url(sub: WebSubSubscription) -> str:
@@ -120,18 +149,28 @@ def _needs_request(sub: WebSubSubscription | None, *, hub: str, topic: str, now:
     return sub.state == "unsubscribed"  # denied: not until the feed names another hub
 
 
-def websub_after_parse(*, feed: Feed, parsed: Any, now: datetime) -> bool:
+def websub_after_parse(
+    *, feed: Feed, parsed: Any, now: datetime, link_header: str = "", base_url: str = ""
+) -> bool:
     """After a stored document: enqueue a subscription when the feed advertises a hub.
 
-    ``parsed`` is the ``ParsedFeed`` (``hub_url``, ``self_url``: absolute http(s) or "").
+    ``parsed`` is the ``ParsedFeed`` (``hub_url``, ``self_url``: absolute http(s) or "");
+    ``link_header`` the response's HTTP ``Link`` header, checked first (WebSub section 4:
+    a hub and self given there win over the document's), relative to ``base_url``.
     Enqueues task ``feeds.websub_subscribe(feed_id, hub, topic)`` on commit when
     WEBSUB_ENABLED and the feed has no live subscription to that hub and topic (none yet,
     another hub, a lease about to end, a request unanswered for 6 h or failed a day ago).
     Costs no query for a feed without a hub, or with an active lease far from its end.
     Returns True when a subscription was enqueued.
     """
-    hub, topic = getattr(parsed, "hub_url", ""), getattr(parsed, "self_url", "")
-    if not (settings.WEBSUB_ENABLED and hub and topic):
+    if not settings.WEBSUB_ENABLED:
+        return False
+    rels = link_header_rels(link_header, base_url=base_url or feed.url) if link_header else {}
+    if rels.get("hub") and rels.get("self"):
+        hub, topic = rels["hub"], rels["self"]
+    else:
+        hub, topic = getattr(parsed, "hub_url", ""), getattr(parsed, "self_url", "")
+    if not (hub and topic):
         return False
     until = getattr(feed, "push_until", None)
     if feed.websub_hub == hub and until is not None and until - now > timedelta(days=1):

@@ -333,3 +333,26 @@ def test_signature_valid_follows_the_recognized_algorithms():
         assert not websub.signature_valid(f"{method}={digest}", body + b" ", secret)
     assert not websub.signature_valid("md5=00", body, secret)
     assert not websub.signature_valid("sha256=00", body, "")
+
+
+def test_http_link_headers_are_checked_first(hub, feed_server, alice):
+    # The document names no hub; the response's Link header does (WebSub section 4).
+    body = _atom(feed_server, hub.url, [("1", "x")]).replace(b'rel="hub"', b'rel="other"')
+    link = f'<{hub.url}>; rel="hub", </headers.xml>; rel=self'
+    feed_server.add_route("/headers.xml", headers={**ATOM, "Link": link}, body=body)
+    feed, _ = feed_get_or_create(url=feed_server.url("/headers.xml"))
+    Subscription.objects.create(user=alice, feed=feed)
+    feed_refresh(feed_id=feed.pk, force=True)
+    assert hub.requests[0]["hub.topic"] == feed_server.url("/headers.xml")
+    assert hub.wait(1)[0]["status"] == 200
+
+
+def test_link_header_rels_parses_rfc_8288_forms():
+    value = '<https://hub.example/>; rel="hub", </f.xml>; title="x"; rel="self alternate"'
+    rels = websub.link_header_rels(value, base_url="https://site.example/blog/")
+    assert rels == {
+        "hub": "https://hub.example/",
+        "self": "https://site.example/f.xml",
+        "alternate": "https://site.example/f.xml",
+    }
+    assert websub.link_header_rels("<javascript:x>; rel=hub", base_url="https://a/") == {}
