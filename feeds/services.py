@@ -233,7 +233,7 @@ def _not_modified(feed, fetched, *, now, started, merged_from) -> RefreshResult:
     max_age = _max_age(feed, fetched)
     delay = scheduling.clamp_interval(max(interval, max_age or 0))
     delay = _push_delay(feed, delay, now=now)
-    next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
+    next_at = now + timedelta(seconds=scheduling.jittered(delay, feed_id=feed.pk))
     with scheduling.relaxed_transaction():
         Feed.objects.filter(pk=feed.pk).update(
             **_success_fields(now=now, status=304, next_at=next_at, interval=interval),
@@ -275,7 +275,7 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
         _after_store(feed, parsed=parsed, stored=stored, now=now, fetched=fetched)
         interval = _adapted_interval(feed, parsed=parsed, fetched=fetched, now=now)
         delay = _push_delay(feed, interval, now=now)
-        next_at = now + timedelta(seconds=delay * scheduling.jitter_factor(feed.pk))
+        next_at = now + timedelta(seconds=scheduling.jittered(delay, feed_id=feed.pk))
         Feed.objects.filter(pk=feed.pk).update(
             **_success_fields(now=now, status=fetched.status, next_at=next_at, interval=interval),
             etag=fetched.etag or "",
