@@ -226,9 +226,10 @@ def with_duplicates(*, user: Any, entry_ids: list[int]) -> list[int]:
 def unread_duplicates(*, user: Any) -> int:
     """How many of the user's unread entries the merged Unread list leaves out.
 
-    That is the unread, not hidden entries that have an unread duplicate
-    published later (or at the same time with a higher id) in another
-    subscribed feed. 0 without a query when merging is off. One query.
+    That is the unread entries that have an unread duplicate published later
+    (or at the same time with a higher id) in another subscribed feed (hidden
+    entries are read, so never counted). 0 without a query when merging is
+    off. One query: window functions on PostgreSQL, a pass in Python on SQLite.
     """
     if not enabled(user):
         return 0
@@ -245,9 +246,32 @@ def unread_duplicates(*, user: Any) -> int:
         f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {selectors._IN_TAIL}"
     )
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(_SHADOWED_SQL.format(unread=unread), [user.pk, user.pk])
+            return int(cur.fetchone()[0])
         cur.execute(unread, [user.pk, user.pk])
         rows = cur.fetchall()
     return _count_shadowed(rows)
+
+
+# PostgreSQL: hash the unread rows' links and titles to find the few that occur in more
+# than one feed, then sort only those rows. A row is shadowed by link when a newer row has
+# its link; by title when the next row of the same title (by time) is from another feed and
+# at most 48 h later. Equal to the list's rule except in rare chains (a same-feed row
+# between two feeds' copies of one title, or a link repeated within one feed).
+_SHADOWED_SQL = (
+    "WITH u AS MATERIALIZED ({unread}), "
+    "dl AS (SELECT nu FROM u WHERE nu <> '' GROUP BY nu HAVING MIN(feed_id) <> MAX(feed_id)), "
+    "dt AS (SELECT t FROM u WHERE t <> '' GROUP BY t HAVING MIN(feed_id) <> MAX(feed_id)), "
+    "l AS (SELECT x.id FROM (SELECT u.id, ROW_NUMBER() OVER "
+    "(PARTITION BY u.nu ORDER BY u.p DESC, u.id DESC) AS rn FROM u JOIN dl ON dl.nu = u.nu) x "
+    "WHERE x.rn > 1), "
+    "tt AS (SELECT y.id FROM (SELECT u.id, u.feed_id, u.p, LEAD(u.feed_id) OVER w AS nf, "
+    "LEAD(u.p) OVER w AS np FROM u JOIN dt ON dt.t = u.t "
+    "WINDOW w AS (PARTITION BY u.t ORDER BY u.p, u.id)) y "
+    "WHERE y.nf <> y.feed_id AND y.np - y.p <= INTERVAL '48 hours') "
+    "SELECT COUNT(*) FROM (SELECT id FROM l UNION SELECT id FROM tt) z"
+)
 
 
 def _count_shadowed(rows: list[tuple]) -> int:

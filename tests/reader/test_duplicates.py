@@ -167,3 +167,21 @@ def test_bob_is_not_merged_with_alices_feeds(alice, bob, two_feeds, feed_server)
     assert duplicates.with_duplicates(user=bob, entry_ids=[entry(daily, "d-story").pk]) == [
         entry(daily, "d-story").pk
     ]
+
+
+def test_the_sql_count_and_the_python_count_agree(alice, two_feeds):
+    from reader.duplicates import _count_shadowed
+
+    _merge(alice)
+    rows = [
+        (e.pk, e.feed_id, e.normalized_url, e.title, e.published_at)
+        for e in selectors.entry_list(user=alice, filters={"status": "unread"}, limit=500).entries
+    ]
+    alice.merge_duplicates = False
+    everything = [
+        (e.pk, e.feed_id, e.normalized_url, e.title, e.published_at)
+        for e in selectors.entry_list(user=alice, filters={"status": "unread"}, limit=500).entries
+    ]
+    alice.merge_duplicates = True
+    assert _count_shadowed(everything) == duplicates.unread_duplicates(user=alice) == 2
+    assert len(everything) - len(rows) == 2
