@@ -258,8 +258,8 @@ def entry_list(
 
     Stable while entries arrive: a page starts strictly after the previous
     page's last ``(published_at, id)``, so nothing is shown twice or skipped.
-    Always 2 queries (page keys with per-user flags, then the rows with feeds),
-    whatever ``limit`` (1..500). Raises ``InvalidInput`` for a bad cursor, limit
+    Always 3 queries (page keys with per-user flags, the rows with feeds, the
+    subscriptions) whatever ``limit`` (1..500). Raises ``InvalidInput`` for a bad cursor, limit
     or filter. Unknown or foreign subscription/category ids give an empty page.
     Entries hidden by the user's rules are left out (except under Starred).
     With ``User.merge_duplicates``, All/Unread lists show an article carried by
