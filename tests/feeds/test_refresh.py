@@ -452,3 +452,17 @@ def test_sql_statements_per_refresh_do_not_grow_with_the_entry_count(feed_server
             assert _refresh(feed).new == size
         counts[size] = len(queries.captured_queries)
     assert counts[5] == counts[60], counts
+
+
+def test_each_fetch_logs_exactly_one_structured_info_line(feed_server, caplog):
+    feed_server.add_route("/log.xml", body=_rss("Log", 2), headers={"Content-Type": RSS})
+    feed = _feed(feed_server, "/log.xml")
+
+    with caplog.at_level("INFO", logger="tidings.fetch"):
+        _refresh(feed)
+
+    lines = [r for r in caplog.records if r.name == "tidings.fetch"]
+    assert len(lines) == 1 and lines[0].levelname == "INFO"
+    message = lines[0].getMessage()
+    assert f"feed_id={feed.pk}" in message and "status=200" in message and "new=2" in message
+    assert lines[0].bytes > 0 and lines[0].duration_ms >= 0 and lines[0].updated == 0
