@@ -4,7 +4,8 @@
 ``BENCH_DATABASE_URL``; else ``tidings_bench`` on the PostgreSQL at
 127.0.0.1:5432 when it answers (created if missing); else a SQLite file in
 ``var/bench/``. It refuses to run on the database named by ``DATABASE_URL``
-(the development or production one), and never reads or writes ``var/tidings.sqlite3``.
+(the development or production one) or on any PostgreSQL database whose name
+does not start with ``tidings_bench``, and never reads or writes ``var/tidings.sqlite3``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def configure(*, fresh: bool = False) -> str:
         url = PG_DEFAULT
     if url and dev_url and _same_database(url, dev_url):
         raise RuntimeError(f"refusing to benchmark on the DATABASE_URL database ({dev_url})")
+    if url and not urlsplit(url).path.lstrip("/").startswith("tidings_bench"):
+        # Benchmarks truncate feeds: only a database named for them is ever used.
+        raise RuntimeError(f"the bench database's name must start with tidings_bench: {url}")
     VAR.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgres"):
         _ensure_postgres_database(url, fresh=fresh)
