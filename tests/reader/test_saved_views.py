@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from defusedxml import ElementTree
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from reader import saved_views, selectors, services
 from reader.errors import InvalidInput, NotFound
@@ -18,6 +18,13 @@ from tests.reader.syndication import Item, entry, refresh, serve, subscribe
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """View titles ("Today") are translated: a language another test left active must not leak."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
