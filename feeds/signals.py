@@ -30,7 +30,8 @@ entries_stored = Signal()
 
 Keyword arguments: ``sender`` (the ``Feed`` class), ``feed_id`` (int),
 ``entry_ids`` (list of int: the entries inserted by this refresh, first seen at
-that time). Sent after the store's transaction committed, so receivers may
-enqueue tasks that read the entries; ``reader`` applies its users' rules.
-Receivers must be quick (enqueue, do not compute): they run in the refresh.
+that time). Sent inside the refresh's transaction: a receiver that enqueues a
+task must do so with ``transaction.on_commit`` (as ``reader.rules`` does, to
+apply its users' rules), so the task sees the entries. Receivers must be quick
+(enqueue, do not compute): they run in the refresh.
 """
