@@ -343,6 +343,118 @@ if _route("api:opml-export"):
     CASES += [_api("OPML export", "get", lambda w, v: reverse("api:opml-export"), (200,))]
 
 
+# --- Rules and saved views (issue 11 part B): each user owns one of each (fixture below) ---
+def _rule(w: World, v: Owned) -> int:
+    from reader.models import Rule
+
+    return Rule.objects.get(user=v.user).pk
+
+
+def _view(w: World, v: Owned) -> int:
+    from reader.models import SavedView
+
+    return SavedView.objects.get(user=v.user).pk
+
+
+@pytest.fixture(autouse=True)
+def _rules_and_views(world):
+    """A rule and a saved view (with a private feed) for each user, before any snapshot."""
+    from reader.models import Rule, SavedView
+
+    for owned in (world.alice, world.bob):
+        Rule.objects.create(user=owned.user, pattern="needle", subscription=owned.subscription)
+        SavedView.objects.create(
+            user=owned.user, name="Saved", q="Entry", feed_token=f"t{owned.user.pk}x"
+        )
+
+
+if _route("settings_rules"):
+    CASES += [
+        Case("rules page", "get", lambda w, v: "/settings/rules/", (200,)),
+        Case(
+            "delete the victim's rule",
+            "post",
+            lambda w, v: f"/settings/rules/{_rule(w, v)}/",
+            (404,),
+            data=lambda w, v: {"action": "delete"},
+        ),
+        Case("saved views page", "get", lambda w, v: "/settings/views/", (200,)),
+        Case(
+            "delete the victim's saved view",
+            "post",
+            lambda w, v: f"/settings/views/{_view(w, v)}/",
+            (404,),
+            data=lambda w, v: {"action": "delete"},
+        ),
+        Case(
+            "open the victim's saved view",
+            "get",
+            lambda w, v: f"/reader/?view={_view(w, v)}",
+            (404,),
+        ),
+        Case(
+            "set the display of the victim's saved view",
+            "post",
+            lambda w, v: "/reader/display/",
+            (302, 404),
+            data=lambda w, v: {"key": f"view-{_view(w, v)}", "display": "cards"},
+        ),
+    ]
+if _route("api:rules"):
+    CASES += [
+        _api("list rules", "get", lambda w, v: reverse("api:rules"), (200,)),
+        _api(
+            "get the victim's rule",
+            "get",
+            lambda w, v: reverse("api:rule", args=[_rule(w, v)]),
+            (404,),
+        ),
+        _api(
+            "disable the victim's rule",
+            "patch",
+            lambda w, v: reverse("api:rule", args=[_rule(w, v)]),
+            (404,),
+            data=lambda w, v: {"enabled": False},
+        ),
+        _api(
+            "apply the victim's rule",
+            "post",
+            lambda w, v: reverse("api:rule-apply", args=[_rule(w, v)]),
+            (404,),
+            data=lambda w, v: {},
+        ),
+        _api(
+            "a rule on the victim's subscription",
+            "post",
+            lambda w, v: reverse("api:rules"),
+            (404,),
+            data=lambda w, v: {"pattern": "x", "subscription_id": v.subscription.pk},
+        ),
+        _api(
+            "preview on the victim's category",
+            "post",
+            lambda w, v: reverse("api:rules-preview"),
+            (404,),
+            data=lambda w, v: {"pattern": "x", "category_id": v.category.pk},
+        ),
+        _api("list saved views", "get", lambda w, v: reverse("api:views"), (200,)),
+        _api(
+            "rename the victim's saved view",
+            "patch",
+            lambda w, v: reverse("api:view", args=[_view(w, v)]),
+            (404,),
+            data=lambda w, v: {"name": "pwned"},
+        ),
+        _api(
+            "rotate the victim's private feed",
+            "post",
+            lambda w, v: reverse("api:view-feed", args=[_view(w, v)]),
+            (404,),
+            data=lambda w, v: {},
+        ),
+    ]
+
+
 # --- What must not change: one function per kind of per-user row ---
 PREFERENCE_FIELDS = (
     "username",
@@ -391,12 +503,23 @@ def _invitations(user: User) -> Any:
     return list(Invitation.objects.filter(used_by=user).values())
 
 
+def _organizing(user: User) -> Any:
+    from reader.models import HiddenEntry, Rule, SavedView
+
+    return (
+        list(Rule.objects.filter(user=user).order_by("pk").values()),
+        list(SavedView.objects.filter(user=user).order_by("pk").values()),
+        list(HiddenEntry.objects.filter(user=user).order_by("pk").values("entry_id")),
+    )
+
+
 SNAPSHOTS: list[Callable[[User], Any]] = [
     _user_row,
     _tokens,
     _client_password,
     _reading,
     _invitations,
+    _organizing,
 ]
 
 
