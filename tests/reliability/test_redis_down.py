@@ -47,7 +47,7 @@ OPML = b"""<?xml version="1.0"?><opml version="2.0"><head><title>t</title></head
 
 def _send(broker_url: str, name: str, *args, queue: str = "default") -> None:
     """Send task ``name`` through the private broker (the test process's own app uses another)."""
-    app = Celery("h9-sender", broker=broker_url)
+    app = Celery("h9-sender", broker=broker_url, set_as_current=False)
     try:
         app.send_task(name, args=args, queue=queue)
     finally:
