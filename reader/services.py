@@ -68,20 +68,39 @@ def _clean_url(url: str) -> str:
         raise InvalidURL(str(exc)) from exc
 
 
-def _find_feed_url(url: str) -> str:
-    """The feed URL behind ``url``: itself if a feed, else the one feed its page links to.
+def feeds_discover(*, url: str) -> list[Any]:
+    """Feed candidates (FeedCandidate: url, title, type) at ``url``, without subscribing.
 
-    Raises ``DiscoveryChoice`` (several candidates), ``FeedNotFound`` (none) or
-    ``FeedUnreachable`` (fetch failed: message from the fetcher).
+    ``url`` itself when it is a feed, else the feeds its page links to
+    (autodiscovery, then common paths). The URL is cleaned as by
+    ``subscription_create`` (``https://`` assumed). Raises ``InvalidURL`` (not
+    http(s), or refused by the SSRF guard), ``FeedUnreachable`` (fetch failed:
+    message from the fetcher) or ``FeedNotFound`` (no feed there).
     """
+    return _discover(_clean_url(url))
+
+
+def _discover(url: str) -> list[Any]:
     from feeds.pipeline.discover import discover_feeds
 
     try:
         candidates = discover_feeds(url)
     except FetchError as exc:
+        if exc.kind in ("invalid_url", "blocked"):
+            raise InvalidURL(str(exc)) from exc
         raise FeedUnreachable(f"Could not fetch {url}: {exc}", kind=exc.kind) from exc
     if not candidates:
         raise FeedNotFound(f"No feed found at {url}.")
+    return list(candidates)
+
+
+def _find_feed_url(url: str) -> str:
+    """The feed URL behind ``url``: itself if a feed, else the one feed its page links to.
+
+    Raises ``DiscoveryChoice`` (several candidates), ``FeedNotFound`` (none),
+    ``InvalidURL`` or ``FeedUnreachable`` (see ``feeds_discover``).
+    """
+    candidates = _discover(url)
     if len(candidates) > 1:
         raise DiscoveryChoice("This site offers several feeds; pick one.", candidates=candidates)
     return candidates[0].url
@@ -500,6 +519,7 @@ __all__ = [
     "category_update_position",
     "entries_set_read",
     "entries_set_starred",
+    "feeds_discover",
     "mark_all_read",
     "opml_export",
     "opml_import_run",

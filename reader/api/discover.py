@@ -10,10 +10,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from reader.api._pending import feeds_discover
 from reader.api.base import ApiView, RefreshThrottle, WriteThrottle
 from reader.api.errors import candidate_dict
 from reader.api.schema import error_response
+from reader.services import feeds_discover
 
 
 class DiscoverInputSerializer(serializers.Serializer):
