@@ -36,10 +36,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+import feedparser.api
 import feedparser.datetimes
 import feedparser.mixin
 import feedparser.namespaces._base
 
+from feeds.pipeline import saxdriver
 from feeds.pipeline.identity import normalize_url
 from feeds.pipeline.sanitize import clean_url, collapse_whitespace, first_image_url, html_to_text
 
@@ -425,6 +427,10 @@ def _start_image_keeping_item_title(self: Any, attrs_d: Any) -> Any:
 
 
 feedparser.namespaces._base.Namespace._start_image = _start_image_keeping_item_title
+# Our expat driver first: character data in one call per text run inside parse_feed
+# (feeds.pipeline.saxdriver; stock behaviour for any other caller).
+if saxdriver.__name__ not in feedparser.api.PREFERRED_XML_PARSERS:
+    feedparser.api.PREFERRED_XML_PARSERS.insert(0, saxdriver.__name__)
 _IGNORED_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
@@ -441,14 +447,15 @@ def _bozo_message(exc: BaseException | None) -> str:
 
 
 def _parse_xml(data: bytes, *, url: str) -> ParsedFeed:
-    result = feedparser.parse(
-        io.BytesIO(data),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-        # No content-location: feedparser would urljoin every link against it
-        # (a quarter of its time); bases are resolved against ``url`` below.
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-    )
+    with saxdriver.buffered():
+        result = feedparser.parse(
+            io.BytesIO(data),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+            # No content-location: feedparser would urljoin every link against it
+            # (a quarter of its time); bases are resolved against ``url`` below.
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+        )
     bozo = _bozo_message(result.get("bozo_exception")) if result.get("bozo") else ""
     version = result.get("version") or ""
     if not result.entries:
