@@ -1,15 +1,19 @@
-"""Search conditions over entries (alias ``e``): PostgreSQL full-text + trigram, SQLite substring.
+"""Search conditions over entries (alias ``e``): PostgreSQL full text + CJK bigrams, SQLite LIKE.
 
 Query syntax (parsed by ``parse_query``): words must all match; ``"a phrase"``
 matches the words in order; a leading ``-`` excludes a word or phrase; ``OR``
 between words is passed to PostgreSQL's ``websearch_to_tsquery``.
 
-PostgreSQL's default parser keeps a run of Chinese/Japanese/Korean characters as
-one token, so a CJK word inside a sentence is not a full-text lexeme. Terms that
-contain CJK characters are therefore matched as substrings (``ILIKE``), which the
-GIN trigram index ``reader_entry_trgm_idx`` serves; other terms use the GIN
-full-text index ``reader_entry_fts_idx``. Both index the same document,
-``reader_entry_doc(title, summary, content)`` (migration reader 0003).
+PostgreSQL matches the stored ``feeds_entry.search_tsv`` (migration reader 0007,
+GIN index ``reader_entry_search_idx``): ``to_tsvector('simple', ...)`` of the
+title and the content (or summary), tags stripped, first 20,000 characters.
+PostgreSQL's parser keeps a run of Chinese/Japanese/Korean letters as one
+token, so a CJK word inside a sentence would not be a lexeme; the stored
+document therefore replaces each run of CJK letters by its character bigrams
+and its last character (``search_text``: ``包邮快递`` -> ``包邮 邮快 快递 递``; a
+run of n letters keeps n positions). A CJK query word becomes its bigrams in
+adjacent positions (``'包邮' <-> '邮快'``), a one-letter word a prefix
+(``'猫':*``), so both use the same GIN index as other words and are ranked alike.
 """
 
 from __future__ import annotations
@@ -17,17 +21,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DOC = "reader_entry_doc(e.title, e.summary, e.content)"
-TSV = f"to_tsvector('simple'::regconfig, {DOC})"
+#: The stored search vector of entry ``e`` (PostgreSQL; migration reader 0007).
+TSV = "e.search_tsv"
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 #: Characters written without spaces between words (a regex class, also used in SQL).
-#: Equal to the predicate of the partial index ``reader_entry_trgm_cjk_idx`` (migration 0004).
+#: Equal to the predicate of migration 0004's old partial trigram index; ``reader.rules``
+#: uses it to decide whether a rule word needs word boundaries.
 CJK_CLASS = (
     "[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 )
 _CJK = re.compile(CJK_CLASS)
+#: CJK letters (no punctuation) whose runs are indexed as bigrams. Equal to
+#: ``CJK_LETTERS`` of migration reader 0007 (the SQL side of ``search_text``).
+CJK_LETTERS = (
+    "[\u1100-\u11ff\u3005-\u3007\u3041-\u30fa\u30fc-\u30ff\u3105-\u312f\u3131-\u318e"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
+)
+_CJK_RUN = re.compile(f"({CJK_LETTERS}+)|([^{CJK_LETTERS[1:]}+)")
+_HAS_CJK_LETTER = re.compile(CJK_LETTERS)
+# A word the text search parser keeps (it drops punctuation-only words).
+_HAS_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 @dataclass(frozen=True)
@@ -40,11 +55,12 @@ class Term:
 
     @property
     def cjk(self) -> bool:
-        return bool(_CJK.search(self.text))
+        """True when the term holds a CJK letter (it is then matched through bigrams)."""
+        return bool(_HAS_CJK_LETTER.search(self.text))
 
 
 def parse_query(q: str) -> list[Term]:
-    """Terms of a search string; quotes group phrases, a leading ``-`` excludes.
+    """Terms of a search string (first 500 characters); quotes group phrases, ``-`` excludes.
 
     ``OR`` (upper case) is kept as a term with text "OR" (only full-text uses it).
     """
@@ -62,6 +78,59 @@ def parse_query(q: str) -> list[Term]:
     return terms
 
 
+def search_text(doc: str) -> str:
+    """``doc`` with each run of CJK letters replaced by its bigrams and its last letter.
+
+    The Python twin of the SQL function ``reader_entry_search_text`` (migration
+    reader 0007), which applies it to the entry document: ``"买包邮!"`` ->
+    ``"买包 包邮 邮 !"`` (give or take spaces). Text without CJK letters is returned as is.
+    """
+    if not _HAS_CJK_LETTER.search(doc):
+        return doc
+    out = []
+    for run, other in _CJK_RUN.findall(doc):
+        if run:
+            out.append(" " + " ".join(run[i : i + 2] for i in range(len(run))) + " ")
+        else:
+            out.append(other)
+    return "".join(out)
+
+
+def _quote(text: str) -> str:
+    """A quoted ``to_tsquery`` operand (the parser splits it into words itself)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _cjk_tsquery(text: str) -> str:
+    """``to_tsquery`` text matching ``text`` (holding CJK letters) as a phrase over ``search_tsv``.
+
+    Each CJK run of n >= 2 letters is its n - 1 bigrams at adjacent positions
+    and occupies n positions in the document (bigrams plus the last letter); a
+    one-letter run is that letter as a lexeme prefix when it ends the phrase
+    (the document's run may go on), else the exact last-letter lexeme. Other
+    words are quoted operands. "" when nothing is left to match.
+    """
+    parts: list[tuple[str, int]] = []  # (operand, positions from its last lexeme to the next)
+    for run, other in _CJK_RUN.findall(text):
+        if run and len(run) == 1:
+            parts.append((_quote(run), 1))
+        elif run:
+            bigrams = [_quote(run[i : i + 2]) for i in range(len(run) - 1)]
+            parts.append((" <-> ".join(bigrams), 2))
+        else:
+            parts += [(_quote(w), 1) for w in other.split() if _HAS_WORD_CHAR.search(w)]
+    if not parts:
+        return ""
+    last_run = _CJK_RUN.findall(text)[-1][0]
+    if last_run and len(last_run) == 1 and parts[-1][0] == _quote(last_run):
+        parts[-1] = (parts[-1][0] + ":*", 1)
+    expr, gap = f"({parts[0][0]})", parts[0][1]
+    for operand, next_gap in parts[1:]:
+        op = "<->" if gap == 1 else f"<{gap}>"
+        expr, gap = f"({expr} {op} ({operand}))", next_gap
+    return expr
+
+
 def _websearch(terms: list[Term]) -> str:
     parts = []
     for t in terms:
@@ -70,14 +139,38 @@ def _websearch(terms: list[Term]) -> str:
     return " ".join(parts)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def tsquery_sql(q: str) -> tuple[str, list[str]] | None:
+    """PostgreSQL ``tsquery`` expression for ``q`` and its parameters; None when nothing can match.
+
+    Words without CJK letters go through ``websearch_to_tsquery('simple', ...)``
+    (phrases, ``-`` and ``OR`` as websearch defines them); each term with CJK
+    letters is ANDed (or, excluded, AND NOT-ed) as a ``to_tsquery('simple', ...)``
+    phrase of bigrams (``_cjk_tsquery``). A query of exclusions only is a valid
+    tsquery (matching every entry without those words).
+    """
+    terms = parse_query(q)
+    words = [t for t in terms if not t.cjk]
+    cjk = []
+    for t in terms:
+        if t.cjk and (text := _cjk_tsquery(t.text)):
+            cjk.append(f"!{text}" if t.exclude else text)
+    sql, params = [], []
+    if any(t.text != "OR" or t.phrase for t in words):
+        sql.append("websearch_to_tsquery('simple'::regconfig, %s)")
+        params.append(_websearch(words))
+    if cjk:
+        sql.append("to_tsquery('simple'::regconfig, %s)")
+        params.append(" & ".join(cjk))
+    if not sql:
+        return None
+    return "(" + " && ".join(sql) + ")", params
 
 
 def condition_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
     """SQL condition (no leading AND) matching entries ``e`` for ``q``, and its parameters.
 
+    PostgreSQL: ``e.search_tsv @@ tsquery`` (GIN index ``reader_entry_search_idx``).
+    Other databases: case-insensitive substring tests of title, content and summary.
     An empty or unparseable query gives a condition matching nothing.
     """
     terms = parse_query(q)
@@ -85,26 +178,15 @@ def condition_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
         return "1 = 0", []
     if vendor != "postgresql":
         return _sqlite_condition(terms)
-    sql, params = [], []
-    fts_terms = [t for t in terms if not t.cjk]
-    if any(not t.exclude and t.text != "OR" for t in fts_terms):
-        sql.append(f"{TSV} @@ websearch_to_tsquery('simple', %s)")
-        params.append(_websearch(fts_terms))
-    elif fts_terms:  # only exclusions: no index can help, still correct
-        for t in fts_terms:
-            if t.text != "OR":
-                sql.append(f"NOT ({TSV} @@ phraseto_tsquery('simple', %s))")
-                params.append(t.text)
-    for t in terms:
-        if t.cjk and t.exclude:
-            sql.append(f"{DOC} NOT LIKE %s")
-            params.append(_like(t.text))
-        elif t.cjk:
-            # The class test is implied by the match; it lets PostgreSQL use the
-            # partial trigram index, whose predicate it repeats verbatim.
-            sql.append(f"{DOC} LIKE %s AND {DOC} ~ '{CJK_CLASS}'")
-            params.append(_like(t.text))
-    return "(" + " AND ".join(sql or ["1 = 0"]) + ")", params
+    query = tsquery_sql(q)
+    if query is None:
+        return "1 = 0", []
+    return f"{TSV} @@ {query[0]}", query[1]
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _sqlite_condition(terms: list[Term]) -> tuple[str, list[str]]:
@@ -122,12 +204,16 @@ def _sqlite_condition(terms: list[Term]) -> tuple[str, list[str]]:
 
 
 def rank_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
-    """SQL expression ranking entries ``e`` for ``q`` (higher is better), and its parameters.
+    """SQL expression ranking entries ``e`` for ``q`` (a float, higher is better), and its params.
 
-    PostgreSQL: ``ts_rank`` of the full-text terms; "" (no rank: callers order
-    by date) with only CJK terms or on SQLite.
+    PostgreSQL: ``ts_rank`` of ``search_tsv`` against the query (CJK words
+    included); "" (no rank: callers order by date) without a word to find or on SQLite.
     """
-    terms = [t for t in parse_query(q) if not t.cjk]
-    if vendor != "postgresql" or not any(not t.exclude and t.text != "OR" for t in terms):
+    if vendor != "postgresql" or not any(
+        not t.exclude and (t.text != "OR" or t.phrase) for t in parse_query(q)
+    ):
         return "", []
-    return f"ts_rank({TSV}, websearch_to_tsquery('simple', %s))", [_websearch(terms)]
+    query = tsquery_sql(q)
+    if query is None:
+        return "", []
+    return f"ts_rank({TSV}, {query[0]})", query[1]

@@ -115,10 +115,8 @@ def test_a_chinese_word_can_be_excluded_and_mixed_with_others(alice):
 
 
 @requires_postgres
-@pytest.mark.parametrize(
-    ("q", "index"), [("包邮", "reader_entry_trgm_cjk_idx"), ("fox", "reader_entry_fts_idx")]
-)
-def test_searches_can_use_their_index(alice, articles, q, index):
+@pytest.mark.parametrize("q", ["包邮", "fox", '"quick brown" -garden', "猫"])
+def test_searches_can_use_the_text_index(alice, articles, q):
     from django.db import connection
 
     from reader import search
@@ -128,4 +126,76 @@ def test_searches_can_use_their_index(alice, articles, q, index):
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(f"EXPLAIN SELECT e.id FROM feeds_entry e WHERE {cond}", params)  # noqa: S608
         plan = "\n".join(row[0] for row in cur.fetchall())
-    assert index in plan, plan
+    assert "reader_entry_search_idx" in plan, plan
+
+
+@requires_postgres
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain words only",
+        "iPhone手机很好, 北京。上海 e-mail 서울에서 人々 カタカナ・テスト 「包邮」",
+        "猫",
+        "a 一 b 二三 c",
+    ],
+)
+def test_the_stored_document_splits_cjk_runs_like_the_python_twin(text):
+    from django.db import connection
+
+    from reader import search
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT reader_entry_search_text(%s, '', '')", [text])
+        assert cur.fetchone()[0] == search.search_text(text + " ")
+
+
+def _entries(alice, texts):
+    sub = SubscriptionFactory(user=alice)
+    return {
+        text: EntryFactory(feed=sub.feed, title=f"t{n}", content=f"<p>{text}</p>").pk
+        for n, text in enumerate(texts)
+    }
+
+
+def _found(alice, q):
+    return {e.pk for e in selectors.entry_search(user=alice, q=q, limit=100).entries}
+
+
+@requires_postgres
+def test_cjk_words_of_any_length_and_script_are_found_inside_sentences(alice):
+    ids = _entries(
+        alice,
+        [
+            "今天我们去北京旅游。",
+            "東京の猫が好きです",
+            "서울에서 만나요",
+            "北京，京都",  # 北京 and 京都 in two runs: no "北京都"
+            "买了一只黑猫iPhone",
+        ],
+    )
+    assert _found(alice, "北京") == {ids["今天我们去北京旅游。"], ids["北京，京都"]}
+    assert _found(alice, "京旅游") == {ids["今天我们去北京旅游。"]}
+    assert _found(alice, "北京都") == set()
+    assert _found(alice, "猫") == {ids["東京の猫が好きです"], ids["买了一只黑猫iPhone"]}
+    assert _found(alice, "서울") == {ids["서울에서 만나요"]}
+    assert _found(alice, "猫iphone") == {ids["买了一只黑猫iPhone"]}
+    # Punctuation between phrase words is ignored, as for other languages.
+    assert _found(alice, '"北京 京都"') == {ids["北京，京都"]}
+    # Chinese is written without spaces: "北京 旅游" is 北京 followed by 旅游.
+    assert _found(alice, '"北京 旅游"') == {ids["今天我们去北京旅游。"]}
+    assert _found(alice, '"旅游 北京"') == set()
+    assert _found(alice, "北京 -京都") == {ids["今天我们去北京旅游。"]}
+
+
+@requires_postgres
+def test_cjk_results_are_ranked_too(alice):
+    sub = SubscriptionFactory(user=alice)
+    now = timezone.now()
+    EntryFactory(feed=sub.feed, title="一次", content="<p>包邮</p>", published_at=now)
+    EntryFactory(
+        feed=sub.feed,
+        title="三次",
+        content="<p>包邮，包邮，包邮</p>",
+        published_at=now - timedelta(days=1),
+    )
+    assert titles(alice, "包邮") == ["三次", "一次"]
