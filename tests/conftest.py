@@ -78,6 +78,9 @@ def project_env():
     Use with ``django_db(transaction=True)`` so that children see committed rows.
     """
     env = dict(os.environ)
+    # The browser tests relax Django's async guard in this process only; children are
+    # real deployments of the app and keep it (check --deploy refuses the variable).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["DJANGO_SETTINGS_MODULE"] = "reader.settings_test"
     env["PYTHONPATH"] = str(ROOT)
     env["DATABASE_URL"] = child_database_url()
