@@ -6,6 +6,8 @@ Only active directory sources and their feeds' entries are public (see
 
 from __future__ import annotations
 
+import html
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -38,7 +40,7 @@ def source_page(request: HttpRequest, source_id: int) -> HttpResponse:
 def entry_page(request: HttpRequest, entry_id: int) -> HttpResponse:
     """/entries/<id>/: one entry of an active directory source, with its source's other entries."""
     entry, source = public_entry_get(entry_id=entry_id)
-    text = strip_tags(entry.summary or entry.content or "").strip()
+    text = html.unescape(strip_tags(entry.summary or entry.content or "")).strip()
     return render(
         request,
         "public/entry.html",

@@ -7,6 +7,7 @@ REST API does not expose, so that views stay "parse, call one function, render".
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -335,7 +336,8 @@ def search_results(*, user, q: str, offset: int = 0, limit: int = 30):
     terms = [t.text for t in search.parse_query(q) if not t.exclude and t.text != "OR"]
     for entry in page.entries:
         texts = [
-            " ".join(strip_tags(html or "").split()) for html in (entry.summary, entry.content)
+            " ".join(html.unescape(strip_tags(markup or "")).split())
+            for markup in (entry.summary, entry.content)
         ]
         hit = [t for t in texts if any(term.lower() in t.lower() for term in terms)]
         entry.excerpt = _excerpt((hit or [t for t in texts if t] or [""])[0], terms)

@@ -1,14 +1,23 @@
-"""Template filters of the web UI: search-term highlighting."""
+"""Template filters of the web UI: search-term highlighting, plain text of feed HTML."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from django import template
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+
+@register.filter
+def plaintext(value: str | None) -> str:
+    """``{{ entry.summary|plaintext }}``: the text of sanitized feed HTML, tags stripped,
+    character references decoded once (``&amp;`` -> ``&``, ``&nbsp;`` -> a space) and
+    whitespace collapsed. Plain text: the template escapes it again when printing it."""
+    return " ".join(html.unescape(strip_tags(value or "")).split())
 
 
 @register.filter

@@ -148,6 +148,22 @@ def test_search_highlights_the_terms():
     assert "<mark>Tomatoes</mark> love the sun." in page
 
 
+def test_excerpts_show_the_text_of_entities_not_their_markup():
+    """Sanitized HTML keeps ``&amp;``/``&nbsp;``: the list and search excerpts decode them once
+    (before: "AT&amp;T" and "&nbsp;" showed as such, as in the GB2312 corpus feed)."""
+    alice = make_reader("alice")
+    sub = seed_subscription(alice, "Deals", entries=1)
+    html = "<p>AT&amp;T&nbsp;phones &lt;cheap&gt; 运费&nbsp;&nbsp;查看</p>"
+    Entry.objects.filter(feed=sub.feed).update(summary=html, content=html)
+    client = _client_for(alice)
+    listed = client.get("/reader/?show=all").content.decode()
+    found = client.get("/search/?q=phones").content.decode()
+    assert "AT&amp;T phones &lt;cheap&gt; 运费 查看" in listed
+    assert "AT&amp;T <mark>phones</mark> &lt;cheap&gt; 运费 查看" in found
+    for text in (listed, found):
+        assert "&amp;amp;" not in text and "&amp;nbsp;" not in text and "&amp;lt;" not in text
+
+
 def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_server):
     feed_server.add_route(
         "/two/",
