@@ -14,7 +14,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,7 +31,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        messages.success(request, _("Preferences saved."))
+        # In the language just chosen (this request was translated in the previous one).
+        with translation.override(user.language or translation.get_language()):
+            messages.success(request, _("Preferences saved."))
         return set_language_cookie(redirect("settings:preferences"), user.language)
     return render(request, "settings/preferences.html", {"form": form})
 

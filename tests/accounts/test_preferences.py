@@ -71,6 +71,13 @@ def test_the_chosen_language_is_used_and_remembered_in_the_cookie(alice_client):
     assert '<html lang="zh-hans"' in page.content.decode()
 
 
+def test_the_confirmation_is_in_the_language_just_chosen(alice_client):
+    page = alice_client.post("/settings/", PREFS, follow=True).content.decode()
+    assert "偏好设置已保存。" in page and "Preferences saved." not in page
+    page = alice_client.post("/settings/", {**PREFS, "language": "en"}, follow=True)
+    assert "Preferences saved." in page.content.decode()
+
+
 def test_following_the_browser_clears_the_cookie_and_uses_accept_language(alice_client):
     alice_client.post("/settings/", PREFS)
     response = alice_client.post("/settings/", {**PREFS, "language": ""})
