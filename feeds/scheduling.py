@@ -62,6 +62,14 @@ def relaxed_transaction() -> Iterator[None]:
         yield
 
 
+# Appended to the RETURNING list of a single-statement write (PostgreSQL): turns
+# synchronous_commit off for the statement's own transaction, as relaxed_transaction's
+# SET LOCAL does, without a transaction block (the setting is read at COMMIT, and a
+# function in RETURNING runs for each written row, so only a statement that wrote
+# something changes it). Inside an outer transaction it lasts until that one ends.
+ASYNC_COMMIT_COLUMN = ", set_config('synchronous_commit', 'off', true) AS async_commit"
+
+
 def clamp_interval(seconds: float) -> int:
     """``seconds`` clamped to [FEED_MIN_INTERVAL, FEED_MAX_INTERVAL], as int seconds."""
     return int(min(max(seconds, settings.FEED_MIN_INTERVAL), settings.FEED_MAX_INTERVAL))
@@ -216,9 +224,14 @@ def feed_lease_acquire(*, feed_id: int, force: bool, now: datetime) -> Feed | No
     again then. Two concurrent callers cannot both succeed: the row lock of
     the UPDATE serializes them and the second re-checks the condition
     (PostgreSQL READ COMMITTED; SQLite has one writer). Returns the whole row.
+    One SQL statement, committed asynchronously on PostgreSQL (``ASYNC_COMMIT_COLUMN``).
+    The returned Feed also carries ``has_subscribers`` (bool, read in the same statement):
+    the per-user hooks after a store (rules, full text) cost no query without one.
     """
     table = connection.ops.quote_name(Feed._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in Feed._meta.concrete_fields)
+    subscription = Feed._meta.get_field("subscriptions").related_model
+    subscriptions = connection.ops.quote_name(subscription._meta.db_table)
     until = now + timedelta(
         seconds=getattr(settings, "FEED_FETCH_LEASE_SECONDS", FETCH_LEASE_SECONDS)
     )
@@ -229,11 +242,14 @@ def feed_lease_acquire(*, feed_id: int, force: bool, now: datetime) -> Feed | No
         params.append(now)
     sql = (
         f"UPDATE {table} SET next_fetch_at = %s, leased_until = %s "  # noqa: S608 (no user input)
-        f"WHERE id = %s AND NOT disabled AND ({condition}) RETURNING {columns}"
+        f"WHERE id = %s AND NOT disabled AND ({condition}) RETURNING {columns}, "
+        f"EXISTS (SELECT 1 FROM {subscriptions} WHERE feed_id = {table}.id) AS has_subscribers"
+        f"{ASYNC_COMMIT_COLUMN if connection.vendor == 'postgresql' else ''}"
     )
+    # ONE statement, its own transaction (autocommit), committed without waiting for the
+    # WAL flush (ASYNC_COMMIT_COLUMN): no BEGIN/SET/COMMIT round trips.
     # RawQuerySet applies the backend's converters (SQLite datetimes, booleans).
-    with relaxed_transaction():
-        rows = list(Feed.objects.raw(sql, params))
+    rows = list(Feed.objects.raw(sql, params))
     return rows[0] if rows else None
 
 

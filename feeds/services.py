@@ -17,14 +17,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from feeds import scheduling
 from feeds.fetch_options import fetch_kwargs
-from feeds.metrics import record_fetch
-from feeds.models import Entry, EntryTombstone, Feed, FeedIcon, Source
+from feeds.metrics import ROLLUP_EVERY, fetchlog_rollup, record_fetch
+from feeds.models import Entry, EntryTombstone, Feed, FeedIcon, FetchLog, Source
 from feeds.pipeline.fetch import FetchError, FetchResult, check_url, fetch
 from feeds.pipeline.parse import NotAFeedError, ParseError, parse_feed
 from feeds.pipeline.store import store_parsed
@@ -150,10 +150,10 @@ def feed_refresh(*, feed_id: int, force: bool = False) -> RefreshResult:
     or a refresh already in flight. Never raises for a fetch or parse failure:
     it is recorded on the feed (``error_count``, ``last_error``,
     ``last_error_kind``, ``last_status``, ``first_error_at``, back-off) and
-    returned. HTTP errors never delete entries. A 304 costs no parse and one
-    UPDATE of fetch bookkeeping after the lease (plus the FetchLog row of
-    ``feeds.metrics.record_fetch``). Each fetch is logged as one structured
-    INFO line (logger ``tidings.fetch``).
+    returned. HTTP errors never delete entries. A 304 costs no parse and two SQL
+    statements on PostgreSQL: the lease, then the fetch bookkeeping UPDATE and the
+    FetchLog row (``feeds.metrics``) in one statement (``_bookkeep``). Each fetch is
+    logged as one structured INFO line (logger ``tidings.fetch``).
 
     Raises only for database errors (the lease then expires after
     ``scheduling.FETCH_LEASE_SECONDS`` and the feed is due again).
@@ -171,20 +171,9 @@ def feed_refresh(*, feed_id: int, force: bool = False) -> RefreshResult:
     except Exception as exc:  # a bug must not leave the feed leased and silent
         logger.exception("feed refresh crashed feed_id=%s", feed.pk)
         result = _fail(feed, now=now, started=started, kind="error", message=_crash_text(exc))
+    # The FetchLog row (admin summary and /metrics, issue 5) was written with the feed's
+    # bookkeeping (_bookkeep); this is the one log line of the fetch.
     _log(result)
-    # Admin summary and /metrics (issue 5): one FetchLog row per fetch; _log wrote the line.
-    with scheduling.relaxed_transaction():
-        record_fetch(
-            feed_id=result.feed_id,
-            outcome=result.outcome,
-            status=result.status,
-            duration=result.duration,
-            bytes_=result.bytes,
-            new=result.new,
-            updated=result.updated,
-            error=result.error,
-            log=False,
-        )
     return result
 
 
@@ -228,21 +217,21 @@ def _follow_permanent_redirect(feed: Feed, target_url: str) -> tuple[Feed, int |
 
 
 def _not_modified(feed, fetched, *, now, started, merged_from) -> RefreshResult:
-    """304: success with no parse and no store; one UPDATE of the bookkeeping."""
+    """304: success with no parse and no store; one statement of bookkeeping (``_bookkeep``)."""
     interval = feed.fetch_interval
     max_age = _max_age(feed, fetched)
     delay = scheduling.clamp_interval(max(interval, max_age or 0))
     delay = _push_delay(feed, delay, now=now)
     next_at = now + timedelta(seconds=scheduling.jittered(delay, feed_id=feed.pk))
-    with scheduling.relaxed_transaction():
-        Feed.objects.filter(pk=feed.pk).update(
-            **_success_fields(now=now, status=304, next_at=next_at, interval=interval),
-            etag=fetched.etag or feed.etag,
-            last_modified=fetched.last_modified or feed.last_modified,
-        )
-    return _result(
+    result = _result(
         feed, NOT_MODIFIED, fetched, started=started, next_at=next_at, merged_from=merged_from
     )
+    fields = _success_fields(now=now, status=304, next_at=next_at, interval=interval)
+    fields.update(
+        etag=fetched.etag or feed.etag, last_modified=fetched.last_modified or feed.last_modified
+    )
+    _bookkeep(feed.pk, fields, result)
+    return result
 
 
 def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
@@ -264,34 +253,36 @@ def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
     if not parsed.entries and parsed.bozo_message:
         message = f"The feed could not be read: {parsed.bozo_message}"
         return _fail(feed, kind="parse", message=message, **common)
-    # Entries, hooks and bookkeeping in one transaction (parsing stayed outside it).
-    with scheduling.relaxed_transaction():
+    # Entries, hooks and bookkeeping in one transaction (parsing stayed outside it), committed
+    # asynchronously: _bookkeep's statement turns synchronous_commit off for the transaction.
+    # Per-user reactions (rules, full text) need a subscriber: none, no query (the lease
+    # read has_subscribers; a Feed loaded otherwise, e.g. by feed_push, is assumed to have).
+    subscribed = getattr(feed, "has_subscribers", True)
+    with transaction.atomic():
         stored = store_parsed(feed=feed, parsed=parsed, now=now)
-        if stored.new:  # per-user reactions (rules) are reader's: announce the new ids
-            new_ids = Entry.objects.filter(feed_id=feed.pk, created_at=now).values_list(
-                "id", flat=True
-            )
-            entries_stored.send(sender=Feed, feed_id=feed.pk, entry_ids=list(new_ids))
-        _after_store(feed, parsed=parsed, stored=stored, now=now, fetched=fetched)
+        if stored.new_ids and subscribed:  # rules are reader's: announce the new ids
+            entries_stored.send(sender=Feed, feed_id=feed.pk, entry_ids=list(stored.new_ids))
+        _after_store(
+            feed, parsed=parsed, stored=stored, now=now, fetched=fetched, subscribed=subscribed
+        )
         interval = _adapted_interval(feed, parsed=parsed, fetched=fetched, now=now)
         delay = _push_delay(feed, interval, now=now)
         next_at = now + timedelta(seconds=scheduling.jittered(delay, feed_id=feed.pk))
-        Feed.objects.filter(pk=feed.pk).update(
-            **_success_fields(now=now, status=fetched.status, next_at=next_at, interval=interval),
-            etag=fetched.etag or "",
-            last_modified=fetched.last_modified or "",
+        result = _result(
+            feed,
+            OK,
+            fetched,
+            started=started,
+            next_at=next_at,
+            merged_from=merged_from,
+            new=stored.new,
+            updated=stored.updated,
+            unchanged=stored.unchanged,
         )
-    return _result(
-        feed,
-        OK,
-        fetched,
-        started=started,
-        next_at=next_at,
-        merged_from=merged_from,
-        new=stored.new,
-        updated=stored.updated,
-        unchanged=stored.unchanged,
-    )
+        fields = _success_fields(now=now, status=fetched.status, next_at=next_at, interval=interval)
+        fields.update(etag=fetched.etag or "", last_modified=fetched.last_modified or "")
+        _bookkeep(feed.pk, fields, result)
+    return result
 
 
 def _adapted_interval(feed: Feed, *, parsed, fetched, now: datetime) -> int:
@@ -330,7 +321,9 @@ def _push_delay(feed: Feed, delay: int, *, now: datetime) -> int:
     return poll_delay(feed, delay, now=now)
 
 
-def _after_store(feed: Feed, *, parsed, stored, now: datetime, fetched) -> None:
+def _after_store(
+    feed: Feed, *, parsed, stored, now: datetime, fetched, subscribed: bool = True
+) -> None:
     """Issue 11 hooks after a stored document: WebSub hub discovery, automatic full text.
 
     Each enqueues a task on commit when there is work; neither fetches anything here. The
@@ -342,8 +335,77 @@ def _after_store(feed: Feed, *, parsed, stored, now: datetime, fetched) -> None:
     websub.websub_after_parse(
         feed=feed, parsed=parsed, now=now, link_header=link, base_url=fetched.final_url
     )
-    if stored.new:
+    if stored.new and subscribed:  # full text is a subscriber's option
         fulltext.fulltext_after_store(feed_id=feed.pk, since=now)
+
+
+def _bookkeep(feed_id: int, fields: dict, result: RefreshResult) -> None:
+    """Write a fetch's bookkeeping on the feed (``UPDATE`` of ``fields``, as
+    ``Feed.objects.filter(pk=feed_id).update(**fields)``) and its FetchLog row, which
+    ``feeds.metrics.record_fetch`` would write for ``result``.
+
+    PostgreSQL: ONE statement, ``WITH bookkept AS (UPDATE feeds_feed ...) INSERT INTO
+    feeds_fetchlog ... RETURNING id``, committed asynchronously like the rest of fetch
+    bookkeeping (``scheduling.ASYNC_COMMIT_COLUMN``; in autocommit it is its own
+    transaction, no BEGIN/SET/SAVEPOINT/COMMIT round trips). The FetchLog part cannot
+    fail on its own (no foreign key, values cut to their column sizes as record_fetch
+    does), so folding it in does not let metrics fail a refresh. Every
+    ``metrics.ROLLUP_EVERY``-th row folds old rows after commit, as record_fetch does.
+    Elsewhere (SQLite): the UPDATE, then ``record_fetch``. Raises database errors.
+    """
+    if connection.vendor != "postgresql":
+        with scheduling.relaxed_transaction():
+            Feed.objects.filter(pk=feed_id).update(**fields)
+        record_fetch(
+            feed_id=result.feed_id,
+            outcome=result.outcome,
+            status=result.status,
+            duration=result.duration,
+            bytes_=result.bytes,
+            new=result.new,
+            updated=result.updated,
+            error=result.error,
+            log=False,
+        )
+        return
+    quote = connection.ops.quote_name
+    sets, params = [], []
+    for name, value in fields.items():
+        field = Feed._meta.get_field(name)
+        sets.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    params.append(feed_id)
+    log = {
+        "feed_id": result.feed_id,
+        "at": timezone.now(),
+        "outcome": result.outcome[:32],
+        "status": result.status,
+        "duration": max(result.duration, 0.0),
+        "bytes": result.bytes,
+        "new": result.new,
+        "updated": result.updated,
+        "error": result.error[:2000],
+    }
+    params.extend(log.values())
+    sql = (
+        f"WITH bookkept AS (UPDATE {quote(Feed._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
+        f"WHERE id = %s RETURNING id) "
+        f"INSERT INTO {quote(FetchLog._meta.db_table)} ({', '.join(quote(c) for c in log)}) "
+        f"VALUES ({', '.join(['%s'] * len(log))}) RETURNING id{scheduling.ASYNC_COMMIT_COLUMN}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row_id = cursor.fetchone()[0]
+    if row_id % ROLLUP_EVERY == 0:
+        transaction.on_commit(_rollup)
+
+
+def _rollup() -> None:
+    """``metrics.fetchlog_rollup`` that never fails a refresh (as in ``record_fetch``)."""
+    try:
+        fetchlog_rollup()
+    except Exception:
+        logger.exception("could not fold old fetch log rows")
 
 
 def _success_fields(*, now: datetime, status: int, next_at: datetime, interval: int) -> dict:
@@ -431,18 +493,7 @@ def feed_push(
         elapsed=0.0,
     )
     result = _store(feed, fetched, now=now, started=started, merged_from=None)
-    _log(result)
-    record_fetch(
-        feed_id=result.feed_id,
-        outcome=result.outcome,
-        status=result.status,
-        duration=result.duration,
-        bytes_=result.bytes,
-        new=result.new,
-        updated=result.updated,
-        error=result.error,
-        log=False,
-    )
+    _log(result)  # _store wrote the FetchLog row with the bookkeeping
     return result
 
 
@@ -460,7 +511,8 @@ def _fail(
     retry_after: datetime | None = None,
     fetched=None,
 ) -> RefreshResult:
-    """Record a failure on the feed (one UPDATE, plus the host's feeds on 429/503) and back off.
+    """Record a failure on the feed and its FetchLog row (one statement, ``_bookkeep``; plus
+    the host's feeds on 429/503) and back off.
 
     410 disables the feed with a reason. 429/503 wait for Retry-After clamped
     to [interval, 24 h] (host-wide). Everything else backs off exponentially
@@ -507,11 +559,7 @@ def _fail(
             f"Last error: {message}"
         )
     fields.update(last_error=message, next_fetch_at=next_at)
-    with scheduling.relaxed_transaction():
-        Feed.objects.filter(pk=feed.pk).update(**fields)
-        if kind == RATE_LIMITED:
-            scheduling.host_block(feed.url, until=next_at, now=now)
-    return RefreshResult(
+    result = RefreshResult(
         feed_id=feed.pk,
         outcome=kind,
         status=status,
@@ -521,6 +569,13 @@ def _fail(
         duration=time.monotonic() - started,
         next_fetch_at=None if fields.get("disabled") else next_at,
     )
+    if kind == RATE_LIMITED:
+        with scheduling.relaxed_transaction():
+            _bookkeep(feed.pk, fields, result)
+            scheduling.host_block(feed.url, until=next_at, now=now)
+    else:
+        _bookkeep(feed.pk, fields, result)
+    return result
 
 
 def _failing_too_long(first_error_at: datetime, *, now: datetime) -> bool:

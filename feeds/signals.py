@@ -33,5 +33,7 @@ Keyword arguments: ``sender`` (the ``Feed`` class), ``feed_id`` (int),
 that time). Sent inside the refresh's transaction: a receiver that enqueues a
 task must do so with ``transaction.on_commit`` (as ``reader.rules`` does, to
 apply its users' rules), so the task sees the entries. Receivers must be quick
-(enqueue, do not compute): they run in the refresh.
+(enqueue, do not compute): they run in the refresh. Not sent for a feed that
+has no subscriber (per-user reactions need one; the refresh's lease reads that
+in the same statement, so such a feed pays no query).
 """

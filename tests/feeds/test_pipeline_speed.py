@@ -85,3 +85,123 @@ def test_parse_feed_result_is_the_same_with_and_without_buffered_text(name, monk
     monkeypatch.setattr(feedparser.api, "PREFERRED_XML_PARSERS", ["drv_libxml2"])
     slow = parse_feed(data, url="https://example.com/feed")
     assert dataclasses.asdict(fast) == dataclasses.asdict(slow)
+
+
+@pytest.mark.django_db
+def test_the_store_insert_returns_the_new_ids_and_keeps_json_fields_as_json():
+    import datetime as dt
+
+    from django.db import connection
+
+    from feeds.models import Entry, Feed
+    from feeds.pipeline.parse import ParsedEntry, ParsedFeed
+    from feeds.pipeline.store import store_parsed
+
+    now = dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC)
+    feed = Feed.objects.create(url="https://example.com/speed.xml")
+    entries = [
+        ParsedEntry(
+            guid=f"g{i}",
+            title=f"T{i} «é»",
+            content_html="<p>x</p>",
+            enclosures=[{"url": f"https://example.com/{i}.mp3", "type": "audio/mpeg", "length": 5}],
+            categories=["a", "ü"],
+        )
+        for i in range(3)
+    ]
+    first = store_parsed(feed=feed, parsed=ParsedFeed(entries=entries[:2]), now=now)
+    assert sorted(first.new_ids) == sorted(
+        Entry.objects.filter(feed=feed).values_list("id", flat=True)
+    )
+    second = store_parsed(feed=feed, parsed=ParsedFeed(entries=entries), now=now)
+    assert (second.new, len(second.new_ids)) == (1, 1)
+    entry = Entry.objects.get(pk=second.new_ids[0])
+    assert entry.guid == "g2" and entry.title == "T2 «é»"
+    assert entry.enclosures == [
+        {"url": "https://example.com/2.mp3", "type": "audio/mpeg", "length": 5}
+    ]
+    assert entry.categories == ["a", "ü"]
+    assert entry.published_at == entry.created_at == now
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT jsonb_typeof(enclosures), jsonb_typeof(categories) "
+                "FROM feeds_entry WHERE id = %s",
+                [entry.pk],
+            )
+            assert cursor.fetchone() == ("array", "array")
+
+
+def _rss_items(count: int) -> bytes:
+    items = "".join(
+        f"<item><title>T{i}</title><link>https://feeds.example.org/s/{i}</link>"
+        f"<guid>s-{i}</guid><description>&lt;p&gt;Body {i}&lt;/p&gt;</description></item>"
+        for i in range(count)
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>S</title>'
+        f"<link>https://feeds.example.org/</link><description>d</description>{items}"
+        "</channel></rss>"
+    ).encode()
+
+
+@pytest.mark.django_db
+def test_a_refresh_of_a_feed_without_subscribers_runs_no_hook_query_and_a_304_costs_two_statements(
+    feed_server,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from feeds.models import FetchLog
+    from feeds.services import feed_get_or_create, feed_refresh
+
+    feed_server.add_route(
+        "/speed.xml",
+        body=_rss_items(5),
+        headers={"Content-Type": "application/rss+xml"},
+        etag='"v1"',
+    )
+    feed, _ = feed_get_or_create(url=feed_server.url("/speed.xml"))
+    with CaptureQueriesContext(connection) as cold:
+        assert feed_refresh(feed_id=feed.pk, force=True).new == 5
+    sql = [q["sql"] for q in cold.captured_queries]
+    assert not [s for s in sql if "reader_rule" in s or "fetch_full_text" in s], sql
+    # lease, lookup, tombstones, insert, feed metadata, interval sample, bookkeeping + log
+    # (plus the savepoint pair of the test's outer transaction)
+    assert len([s for s in sql if "SAVEPOINT" not in s]) <= 7, sql
+    with CaptureQueriesContext(connection) as warm:
+        assert feed_refresh(feed_id=feed.pk, force=True).outcome == "not_modified"
+    sql = [q["sql"] for q in warm.captured_queries]
+    if connection.vendor == "postgresql":
+        assert len(sql) == 2, sql
+        assert sql[0].startswith("UPDATE") and "synchronous_commit" in sql[0]
+        assert sql[1].startswith("WITH bookkept AS (UPDATE") and "feeds_fetchlog" in sql[1]
+        with connection.cursor() as cursor:  # the test's transaction: async commit is on
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            assert cursor.fetchone() == ("off",)
+    logs = list(FetchLog.objects.filter(feed_id=feed.pk).order_by("id"))
+    assert [(log.outcome, log.status, log.new) for log in logs] == [
+        ("ok", 200, 5),
+        ("not_modified", 304, 0),
+    ]
+    feed.refresh_from_db()
+    assert (feed.last_status, feed.etag, feed.error_count) == (304, '"v1"', 0)
+
+
+@pytest.mark.django_db
+def test_rules_and_full_text_hooks_still_run_for_a_subscribed_feed(feed_server, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from feeds.services import feed_get_or_create, feed_refresh
+    from reader.models import Subscription
+
+    feed_server.add_route(
+        "/sub.xml", body=_rss_items(3), headers={"Content-Type": "application/rss+xml"}
+    )
+    feed, _ = feed_get_or_create(url=feed_server.url("/sub.xml"))
+    Subscription.objects.create(user=alice, feed=feed)
+    with CaptureQueriesContext(connection) as cold:
+        assert feed_refresh(feed_id=feed.pk, force=True).new == 3
+    sql = [q["sql"] for q in cold.captured_queries]
+    assert [s for s in sql if "reader_rule" in s] and [s for s in sql if "fetch_full_text" in s]
