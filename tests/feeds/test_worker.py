@@ -7,17 +7,15 @@ environment only). Rows are committed (``transaction=True``) so it sees them.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
 
 from feeds.models import Feed
 from feeds.tasks import refresh_due_feeds, refresh_feed
 from reader.models import Subscription
-from tests.conftest import ROOT, requires_redis
+from tests.conftest import requires_redis
+from tests.procs import start_worker, stop, wait_for
 
 RSS = {"Content-Type": "application/rss+xml"}
 
@@ -32,24 +30,6 @@ def _rss(title: str, items: int) -> bytes:
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
         f"<link>https://w.example.org/</link><description>d</description>{entries}</channel></rss>"
     ).encode()
-
-
-def _start_worker(env):
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "reader", "worker", "-Q", "feeds,default",
-         "--concurrency", "2", "--pool", "prefork", "--loglevel", "WARNING", "--without-gossip",
-         "--without-mingle", "-n", f"test-h3-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-
-
-def _wait_for(predicate, timeout: float = 90.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 @requires_redis
@@ -68,24 +48,23 @@ def test_real_workers_refresh_due_feeds_and_single_feeds_end_to_end(
         Subscription.objects.create(user=alice, feed=feed)
     lone, lone_items = feeds[2]  # nobody subscribes: beat never picks it, a direct task does
 
-    worker = _start_worker(env)
+    worker = start_worker(env, concurrency=2)
     try:
         refresh_due_feeds.delay()
-        assert _wait_for(lambda: all(f.entries.count() == n for f, n in feeds[:2]), timeout=90), [
+        assert wait_for(lambda: all(f.entries.count() == n for f, n in feeds[:2]), timeout=90), [
             (f.url, f.entries.count()) for f, _ in feeds
         ]
         refresh_feed.delay(lone.pk)
-        assert _wait_for(lambda: lone.entries.count() == lone_items)
+        assert wait_for(lambda: lone.entries.count() == lone_items)
         assert feed_server.hits("/gamma.xml") == 1
         # The due feeds were each fetched once; a repeated beat finds nothing due.
         refresh_due_feeds.delay()
         refresh_feed.delay(feeds[0][0].pk)  # not due any more: a no-op
         refresh_feed.delay(feeds[1][0].pk, force=True)  # forced: a conditional GET, 304
-        assert _wait_for(lambda: feed_server.hits("/beta.xml") == 2)
+        assert wait_for(lambda: feed_server.hits("/beta.xml") == 2)
         time.sleep(1.0)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop(worker, timeout=30)
 
     assert feed_server.hits("/alpha.xml") == 1
     beta = Feed.objects.get(pk=feeds[1][0].pk)

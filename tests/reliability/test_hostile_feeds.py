@@ -18,8 +18,8 @@ from feeds.models import Entry, Feed, FetchLog
 from feeds.tasks import refresh_feed
 from reader.models import Subscription
 from tests.conftest import requires_redis
+from tests.procs import start_worker, stop, wait_for
 from tests.reliability.conftest import RSS, logs_text, rss
-from tests.reliability.procs import start_worker, stop, wait_for
 
 pytestmark = [requires_redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -17,8 +17,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.reliability.conftest import RSS, logs_text, rss
-from tests.reliability.procs import (
+from tests.procs import (
     PostgresCluster,
     free_port,
     manage,
@@ -27,6 +26,7 @@ from tests.reliability.procs import (
     stop,
     wait_for,
 )
+from tests.reliability.conftest import RSS, logs_text, rss
 from tests.reliability.web import TokenClient
 
 pytestmark = [

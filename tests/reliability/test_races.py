@@ -24,9 +24,9 @@ from feeds.tasks import refresh_feed
 from reader import selectors
 from reader.models import EntryState, Subscription
 from tests.conftest import requires_postgres, requires_redis
+from tests.procs import start_worker, stop, wait_for
 from tests.reader.factories import FeedFactory, SubscriptionFactory, entries
 from tests.reliability.conftest import RSS, logs_text, rss
-from tests.reliability.procs import start_worker, stop, wait_for
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -27,9 +27,7 @@ from accounts import services as account_services
 from feeds.models import Entry, Feed
 from reader.models import EntryState, Heartbeat, ImportJob, Subscription
 from tests.conftest import requires_postgres
-from tests.reader.factories import FeedFactory, SubscriptionFactory, entries
-from tests.reliability.conftest import RSS, logs_text, rss
-from tests.reliability.procs import (
+from tests.procs import (
     RedisServer,
     free_port,
     start_gunicorn,
@@ -37,6 +35,8 @@ from tests.reliability.procs import (
     stop,
     wait_for,
 )
+from tests.reader.factories import FeedFactory, SubscriptionFactory, entries
+from tests.reliability.conftest import RSS, logs_text, rss
 from tests.reliability.web import Browser, TokenClient
 
 pytestmark = [requires_postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

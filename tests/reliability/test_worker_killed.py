@@ -20,8 +20,8 @@ from feeds.models import Entry, Feed
 from feeds.tasks import refresh_feed
 from reader.models import Subscription
 from tests.conftest import requires_postgres, requires_redis
+from tests.procs import kill_tree, start_worker, stop, wait_for
 from tests.reliability.conftest import RSS, logs_text, rss
-from tests.reliability.procs import kill_tree, start_worker, stop, wait_for
 
 pytestmark = [
     requires_redis,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import ROOT, child_database_url
+from tests.procs import start_worker, stop
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
 # still synchronous, so Django's async-safety guard is told so.
@@ -169,18 +169,9 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         REDIS_URL=settings.REDIS_URL,
         FETCH_ALLOWED_NETWORKS="127.0.0.0/8",
     )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "reader", "worker", "-Q", "feeds,default",
-         "--concurrency", "2", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-         "-n", f"ui-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+    worker = start_worker(env, concurrency=2)
     yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    stop(worker)
 
 
 @pytest.fixture(scope="session", autouse=True)
