@@ -349,3 +349,21 @@ RULE_REGEX_TIMEOUT = 0.02
 if REDIS_URL:
     CACHES["default"]["BACKEND"] = "reader.cache.FailSoftRedisCache"
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
+# --- Load (H15): no PostgreSQL parallel query on Tidings' connections ---------------------
+# The planner picks parallel plans (Gather over a parallel seq scan of reader_subscription)
+# for the unread list and the unread counts; on a few cores serving concurrent requests they
+# take 2-4x longer than the serial index plans (bench/load.py). DATABASE_PARALLEL_WORKERS is
+# max_parallel_workers_per_gather of every connection (a libpq startup option); -1 keeps the
+# server's setting (e.g. behind a PgBouncer that refuses startup options).
+DATABASE_PARALLEL_WORKERS = env_int("DATABASE_PARALLEL_WORKERS", 0)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_PARALLEL_WORKERS >= 0:
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = " ".join(
+        part
+        for part in (
+            _db_options.get("options", ""),
+            f"-c max_parallel_workers_per_gather={DATABASE_PARALLEL_WORKERS}",
+        )
+        if part
+    )
