@@ -113,13 +113,16 @@ def feed_icon_feed(*, user, feed_id: int) -> Feed:
     """The feed whose icon ``user`` asks for, with its icon row loaded.
 
     Allowed: a feed the signed-in user subscribes to, or the feed of an active
-    directory source (public). Raises Http404 for anything else, so icon URLs do
-    not reveal what other users read.
+    directory source (public); staff see every icon, as the feed admin lists every
+    feed with its icon. Raises Http404 for anything else, so icon URLs do not reveal
+    what other users read.
     """
     mine = user is not None and user.is_authenticated
     visible = Q(sources__active=True)
     if mine:
         visible |= Q(subscriptions__user=user)
+    if mine and user.is_staff:
+        visible = Q()
     feed = Feed.objects.filter(visible, pk=feed_id).select_related("icon").first()
     if feed is None:
         raise Http404("No such icon")

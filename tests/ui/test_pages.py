@@ -74,6 +74,11 @@ def test_icons_are_served_to_subscribers_and_for_directory_sources_only():
     assert Client().get(f"/icons/{public.pk}/").status_code == 200
     assert Client().get(f"/icons/{hidden.pk}/").status_code == 404
     assert Client().get("/icons/999999/").status_code == 404
+    # The feed admin shows every feed's icon to staff (it was an empty column of 404s).
+    staff = make_reader("admin", is_staff=True)
+    assert _client_for(staff).get(f"/icons/{private.pk}/").status_code == 200
+    assert _client_for(staff).get(f"/icons/{hidden.pk}/").status_code == 200
+    assert _client_for(staff).get("/icons/999999/").status_code == 404
 
 
 def test_public_pages_show_active_directory_sources_only_with_sharing_metadata():
