@@ -40,7 +40,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_safe
 def directory(request: HttpRequest) -> HttpResponse:
     """/directory/: recommended sources by category, searchable, with one-click subscribe."""
-    query = request.GET.get("q", "")[:200]
+    query = request.GET.get("q", "").replace("\x00", "")[:200]  # PostgreSQL refuses NUL
     sections = ui_selectors.directory_sections(user=request.user, query=query)
     context = {"sections": sections, "query": query, "site_url": settings.SITE_URL}
     return render(request, "reader/directory.html", context)
@@ -374,7 +374,7 @@ def subscriptions_bulk(request: HttpRequest) -> HttpResponse:
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     """/search/?q=...: the user's entries matching the query, best first, terms highlighted."""
-    query = (request.GET.get("q") or "").strip()[:500]
+    query = (request.GET.get("q") or "").replace("\x00", "").strip()[:500]  # no NUL in SQL
     offset = _int_param(request, "offset") or 0
     page = None
     if query:

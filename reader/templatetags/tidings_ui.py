@@ -23,7 +23,7 @@ def plaintext(value: str | None) -> str:
 @register.filter
 def highlight(text: str, terms: list[str]) -> SafeString:
     """Escape ``text`` and wrap each case-insensitive occurrence of ``terms`` in <mark>."""
-    text = text or ""
+    text = str(text or "")  # also a lazy translation, e.g. default:_("(untitled)")
     words = sorted({t for t in terms or [] if t and t.strip()}, key=len, reverse=True)
     if not words:
         return escape(text)

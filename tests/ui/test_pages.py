@@ -193,3 +193,18 @@ def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_se
     response = client.post("/subscriptions/", {"url": feed_server.url("/two/posts.xml")})
     assert response.status_code == 302
     assert response["Location"].startswith("/reader/?show=all&sub=")
+
+
+def test_search_lists_untitled_entries_and_survives_a_nul_character():
+    """An untitled match rendered "(untitled)" through ``highlight``, which got a lazy string
+    and raised TypeError (500); "\\x00" in the query was a 500 too."""
+    alice = make_reader("alice")
+    sub = seed_subscription(alice, "Garden", entries=1, content="<p>Tomatoes love the sun.</p>")
+    Entry.objects.filter(feed=sub.feed).update(title="")
+    client = _client_for(alice)
+    page = client.get("/search/?q=tomatoes")
+    assert page.status_code == 200
+    assert "(untitled)" in page.content.decode()
+    assert client.get("/search/?q=%00").status_code == 200
+    assert client.get("/search/?q=tom%00atoes").status_code == 200
+    assert client.get("/directory/?q=%00").status_code == 200
