@@ -268,3 +268,27 @@ def test_reeder_and_feedme_edit_tokens_and_freshrss_prefix(world):
     )
     assert response.text == "OK"
     assert entry.pk in _unread_ids(world, token)
+
+
+def test_a_nul_character_in_a_parameter_is_never_a_500(world):
+    """PostgreSQL text cannot hold NUL: renames, labels and stream ids with "\\x00" were 500s."""
+    token = world.greader_login("alice")
+    t = world.greader(token, "GET", "token").text
+    feed = f"feed/{world.shared_feed.pk}"
+    calls = [
+        ("POST", "subscription/edit", {"data": {"T": t, "s": feed, "ac": "edit", "t": "a\0b"}}),
+        ("POST", "subscription/edit", {"data": {"T": t, "s": feed, "ac": "edit",
+                                                "a": "user/-/label/x\0y"}}),
+        ("GET", "stream/contents/user/-/label/a%00b", {}),
+        ("GET", "stream/items/ids", {"params": {"s": "feed/\0", "output": "json"}}),
+        ("GET", "stream/contents", {"params": {"s": "user/-/label/a\0b"}}),
+    ]  # fmt: skip
+    for method, path, kwargs in calls:
+        response = world.greader(token, method, path, **kwargs)
+        assert response.status_code < 500, (path, kwargs, response.status_code)
+    login = requests.post(
+        f"{world.base}/api/greader/accounts/ClientLogin",
+        data={"Email": "ali\0ce", "Passwd": "x"},
+        timeout=10,
+    )
+    assert login.status_code == 401

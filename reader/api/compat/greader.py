@@ -84,14 +84,19 @@ def _json(request: HttpRequest, data: Any, *, conditional: bool = False) -> Http
 # --- Authentication ----------------------------------------------------------------------
 
 
+def _no_nul(value: str) -> str:
+    """Drop NUL characters: never meaningful here, and PostgreSQL text cannot hold them (500)."""
+    return value.replace("\x00", "")
+
+
 def _param(request: HttpRequest, name: str, default: str = "") -> str:
     if name in request.POST:
-        return request.POST.get(name, default)
-    return request.GET.get(name, default)
+        return _no_nul(request.POST.get(name, default))
+    return _no_nul(request.GET.get(name, default))
 
 
 def _params(request: HttpRequest, name: str) -> list[str]:
-    return request.POST.getlist(name) + request.GET.getlist(name)
+    return [_no_nul(v) for v in request.POST.getlist(name) + request.GET.getlist(name)]
 
 
 def _header_token(request: HttpRequest) -> str:
@@ -443,7 +448,7 @@ def _stream_object(stream_id: str, items: list[dict], continuation: str | None) 
 def _stream_contents(request, user, token):
     from urllib.parse import unquote
 
-    stream_id = _param(request, "s") or unquote(getattr(request, "stream_path", ""))
+    stream_id = _param(request, "s") or _no_nul(unquote(getattr(request, "stream_path", "")))
     stream_id = stream_id or READING_LIST
     filters = _stream_filters(request, user, parse_stream_id(stream_id))
     page = selectors.entry_list(
