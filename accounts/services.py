@@ -54,7 +54,7 @@ def invitation_create(*, created_by: User | None, email: str = "", days: int = 7
 
 def invitation_get_usable(token: str) -> Invitation | None:
     """The unused, unexpired invitation with ``token``, or None."""
-    if not token:
+    if not token or "\x00" in token:  # no token has a NUL, and PostgreSQL refuses one
         return None
     invitation = Invitation.objects.filter(token=token).first()
     if invitation is None or not invitation.is_usable():

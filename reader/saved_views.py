@@ -74,7 +74,7 @@ def saved_view_get(*, user: Any, view_id: int) -> SavedView:
 
 def saved_view_by_token(*, token: str) -> SavedView:
     """The saved view whose private feed token is ``token``; ``NotFound`` otherwise."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL refuses NUL
         raise NotFound("No such feed.")
     view = SavedView.objects.select_related("user").filter(feed_token=token).first()
     if view is None or not secrets.compare_digest(view.feed_token, token):

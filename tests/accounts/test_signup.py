@@ -126,6 +126,13 @@ def test_an_invitation_link_leads_to_the_form_and_works_once(signup_mode, alice)
     assert not User.objects.filter(username="dave").exists()
 
 
+def test_an_invitation_token_with_a_nul_is_refused_not_a_500(signup_mode):
+    signup_mode("invite")
+    client = Client()
+    assert client.get(f"{SIGNUP}?invite=%00").status_code == 403
+    assert client.post(SIGNUP, form(invite="a\x00b")).status_code == 403
+
+
 def test_an_expired_invitation_is_refused(signup_mode):
     signup_mode("invite")
     invitation = services.invitation_create(created_by=None)

@@ -146,6 +146,7 @@ def test_the_private_feed_serves_the_view_as_atom_and_rss_until_revoked(alice, n
     saved_views.feed_token_clear(user=alice, view_id=view.pk)
     assert client.get(f"/views/{view.feed_token or 'x'}/atom/").status_code == 404
     assert client.get("/views//atom/").status_code == 404
+    assert client.get("/views/%00/atom/").status_code == 404  # was a 500 on PostgreSQL
 
 
 def test_display_is_kept_per_view(alice, news):
