@@ -147,7 +147,9 @@ def icon_for_feed(feed: Feed) -> tuple[str, bytes]:
         icon = None
     if icon is not None and icon.data and sniff_image_type(bytes(icon.data)):
         return icon.content_type, bytes(icon.data)
-    return "image/svg+xml", letter_avatar(feed.title or urlsplit(feed.url).hostname or "")
+    host = urlsplit(feed.url).hostname or ""
+    host = host[4:] if host.startswith("www.") else host  # "SMBC", not "W" for every www site
+    return "image/svg+xml", letter_avatar(feed.title or host)
 
 
 def letter_avatar(name: str) -> bytes:

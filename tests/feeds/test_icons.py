@@ -161,6 +161,8 @@ def test_the_avatar_letter_is_escaped_and_the_colour_stable():
 def test_the_avatar_uses_the_host_when_the_feed_has_no_title():
     feed = Feed(url="https://zebra.example.org/feed.xml", title="")
     assert b">Z</text>" in icon_for_feed(feed)[1]
+    untitled = Feed(url="http://www.smbc-comics.com/rss.php", title="")  # not yet fetched
+    assert b">S</text>" in icon_for_feed(untitled)[1]
 
 
 def test_icon_for_feed_costs_no_query_with_select_related(feed, django_assert_num_queries):
