@@ -8,8 +8,8 @@ import pytest
 from reader import rules
 from reader.models import EntryState, HiddenEntry
 from tests.conftest import requires_redis
+from tests.procs import start_worker, stop, wait_for
 from tests.reader.syndication import Item, entry, refresh, serve, subscribe
-from tests.reader.test_celery_worker import _start_worker, _wait_for
 
 
 @requires_redis
@@ -22,13 +22,12 @@ def test_a_worker_applies_rules_to_entries_a_refresh_stored(project_env, feed_se
     ]
     sub = subscribe(alice, serve(feed_server, "/w.xml", "W", items))
     rules.rule_create(user=alice, pattern="sponsored", action="hide")
-    worker = _start_worker(project_env)
+    worker = start_worker(project_env)
     try:
         refresh(sub)  # not in a transaction: the task is sent at once
         hidden = entry(sub, "w1")
-        assert _wait_for(lambda: HiddenEntry.objects.filter(user=alice, entry=hidden).exists())
+        assert wait_for(lambda: HiddenEntry.objects.filter(user=alice, entry=hidden).exists())
         assert EntryState.objects.get(user=alice, entry=hidden).read is True
         assert not EntryState.objects.filter(user=alice, entry=entry(sub, "w2")).exists()
     finally:
-        worker.terminate()
-        worker.wait(timeout=20)
+        stop(worker)
