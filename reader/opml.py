@@ -164,7 +164,7 @@ def opml_import_start(
         data=bytes(data),
         filename=_text(filename, 255),
         total=len(parsed.feeds),
-        warning=parsed.warning,
+        warning=parsed.warning or ("" if parsed.feeds else "This file lists no feeds."),
     )
     if enqueue:
         transaction.on_commit(lambda: _send_import(job))

@@ -55,8 +55,14 @@ UNSET: Any = object()
 
 
 def _clean_url(url: str) -> str:
-    """The URL stripped, ``https://`` added if no scheme; InvalidURL unless http(s) with a host."""
+    """The URL stripped, ``https://`` added if no scheme; InvalidURL unless http(s) with a host.
+
+    A bare path (``/feed.xml``, as relative OPML ``xmlUrl`` values are) is refused, not
+    read as a host name; a protocol-relative ``//host/path`` gets ``https:``.
+    """
     url = (url or "").strip()
+    if url.startswith("/") and not url.startswith("//"):  # a path, e.g. a relative OPML xmlUrl
+        raise InvalidURL(f"{url[:200]} is a path, not a full web address.")
     if url and "://" not in url and not url.lower().startswith(("javascript:", "data:")):
         url = "https://" + url.lstrip("/")
     parts = urlsplit(url)

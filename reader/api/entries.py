@@ -207,6 +207,12 @@ class EntryBatchInputSerializer(EntryUpdateInputSerializer):
 
     ids = serializers.ListField(child=id_field(), min_length=1, max_length=MAX_BATCH_IDS)
 
+    def validate(self, attrs: dict) -> dict:
+        """At least one of read, starred besides the ids."""
+        if "read" not in attrs and "starred" not in attrs:
+            raise serializers.ValidationError("Give read and/or starred.")
+        return attrs
+
 
 class EntryBatchOutputSerializer(serializers.Serializer):
     """Ids the marks were applied to (ids the user cannot see are skipped silently)."""

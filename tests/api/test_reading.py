@@ -175,6 +175,8 @@ def test_batch_marks_up_to_1000_ids_and_skips_unknown_ones(api, data):
     assert counts["total"] == 3
     too_many = api.post("/api/v1/entries/batch/", {"ids": list(range(1, 1002)), "read": True})
     assert_error(too_many, 400, "ids")
+    no_mark = api.post("/api/v1/entries/batch/", {"ids": ids})
+    assert_error(no_mark, 400, "non_field_errors")
 
 
 def test_unread_counts_cover_subscriptions_categories_and_stars(api, data):

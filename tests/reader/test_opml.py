@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from lxml import etree
 
+from feeds.models import Feed
 from feeds.pipeline.fetch import FetchError, check_url
 from reader import selectors, services
 from reader.errors import OpmlInvalid, OpmlTooLarge
@@ -220,3 +221,19 @@ def test_the_import_opml_command_prints_a_json_summary(alice, tmp_path):
     out = io.StringIO()
     call_command("import_opml", str(path), "--user", "alice", stdout=out)
     assert "0 created, 7 skipped" in out.getvalue()
+
+
+def test_a_file_without_feeds_imports_nothing_and_says_so(alice):
+    job = services.opml_import_start(
+        user=alice, data=opml('<outline text="Just a folder"/>'), enqueue=False
+    )
+    assert (job.total, job.warning) == (0, "This file lists no feeds.")
+
+
+def test_a_relative_xml_url_fails_with_a_reason_instead_of_becoming_a_host(alice):
+    data = opml('<outline text="Rel" xmlUrl="/relative/feed.xml"/>')
+    job = run_import(alice, data)
+    assert job.created_count == 0
+    assert [f["url"] for f in job.failures] == ["/relative/feed.xml"]
+    assert "not a full web address" in job.failures[0]["reason"]
+    assert not Feed.objects.filter(url__contains="relative").exists()
