@@ -344,13 +344,28 @@ def seed(*, reseed: bool) -> None:
             stamp,
         )
         _log(f"{len(subs):,} subscriptions, {len(states):,} exception rows")
+    vacuum()
+    _log(f"seeded in {time.perf_counter() - started:.0f} s")
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE the reading tables, as autovacuum would on a live server.
+
+    Also before measuring: a migration that rewrites ``feeds_entry`` or a load
+    run leaves the visibility map empty, and index-only scans then visit the heap
+    (unread counts measured 50 ms instead of 7 ms).
+    """
+    from django.db import connection
+
+    raw = connection.cursor().connection
     with raw.cursor() as cur:
         t = time.perf_counter()
-        for table in ("feeds_feed", "feeds_entry", "accounts_user", "reader_subscription"):
+        for table in (
+            "feeds_feed", "feeds_entry", "accounts_user", "reader_subscription",
+            "reader_entrystate",
+        ):  # fmt: skip
             cur.execute(f"VACUUM ANALYZE {table}")
-        cur.execute("VACUUM ANALYZE reader_entrystate")
         _log(f"VACUUM ANALYZE: {time.perf_counter() - t:.1f} s")
-    _log(f"seeded in {time.perf_counter() - started:.0f} s")
 
 
 # --- Measuring ------------------------------------------------------------------
@@ -590,6 +605,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"   database: {description}", flush=True)
     seed(reseed=args.reseed)
     if not args.seed_only:
+        vacuum()
         measure(args.samples)
 
 
