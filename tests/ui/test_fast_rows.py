@@ -1,0 +1,76 @@
+"""The reader's rows rendered in Python (reader/templatetags/tidings_rows.py) give the same
+HTML as the templates they stand in for (reader/_sidebar_sub.html, _feed_icon.html)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.template import engines
+from django.test import RequestFactory
+from django.utils import translation
+
+from feeds.models import Feed
+from reader import ui_selectors
+from reader.models import Category
+from tests.ui.conftest import make_reader, seed_subscription
+
+pytestmark = pytest.mark.django_db
+
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _render(source: str, context: dict, request) -> str:
+    html = engines["django"].from_string(source).render(context, request)
+    return _CSRF.sub('name="csrfmiddlewaretoken" value="-"', html)
+
+
+def _reader_with_awkward_subscriptions():
+    user = make_reader("rows")
+    folder = Category.objects.create(user=user, title="Folder <&>")
+    plain = seed_subscription(user, 'Tom & Jerry "quoted" <b>', entries=3, category=folder)
+    seed_subscription(user, "Quiet feed", entries=0)
+    failing = seed_subscription(user, "Failing feed", entries=2)
+    Feed.objects.filter(pk=failing.feed_id).update(last_error='Timeout "after" 30 s <x>')
+    stopped = seed_subscription(user, "Stopped feed", entries=1, category=folder)
+    Feed.objects.filter(pk=stopped.feed_id).update(
+        disabled=True, auto_disabled=True, disabled_reason="410 Gone", last_error="gone"
+    )
+    seed_subscription(user, "", entries=1)  # untitled: the feed's URL is shown
+    return user, plain
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("show", ["unread", "all", "starred"])
+def test_sidebar_rows_built_in_python_match_the_sidebar_row_template(language, show):
+    user, plain = _reader_with_awkward_subscriptions()
+    page = ui_selectors.reader_page(user=user, show=show, subscription_id=plain.pk)
+    request = RequestFactory().get("/reader/?show=all&sub=1&x=<y>")
+    request.user = user
+    groups = [c.subscriptions for c in page.categories] + [page.uncategorized]
+    assert sum(len(g) for g in groups) == 5
+    rendered = []
+    with translation.override(language):
+        for subs in groups:
+            context = {"subs": subs, "show": show}
+            reference = _render(
+                '{% for sub in subs %}{% include "reader/_sidebar_sub.html" %}{% endfor %}',
+                context,
+                request,
+            )
+            fast = _render("{% load tidings_rows %}{% sidebar_subs subs %}", context, request)
+            assert fast == reference
+            rendered.append(fast)
+    assert "".join(rendered).count('aria-current="page"') == 1  # the open subscription
+
+
+@pytest.mark.parametrize("size", ["", "md", "lg"])
+@pytest.mark.parametrize("feed_id,name", [(7, "Feed"), (None, "éclair"), (0, ""), (None, "<b>")])
+def test_the_feed_icon_tag_matches_the_feed_icon_template(size, feed_id, name):
+    request = RequestFactory().get("/")
+    context = {"feed_id": feed_id, "name": name, "size": size}
+    reference = _render(
+        '{% include "_feed_icon.html" with feed_id=feed_id name=name size=size %}', context, request
+    )
+    fast = _render("{% load tidings_rows %}{% feed_icon feed_id name size %}", context, request)
+    assert fast == reference
