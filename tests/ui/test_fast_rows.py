@@ -4,11 +4,12 @@ HTML as the templates they stand in for (reader/_sidebar_sub.html, _feed_icon.ht
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.template import engines
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 
 from feeds.models import Feed
 from reader import ui_selectors
@@ -73,4 +74,21 @@ def test_the_feed_icon_tag_matches_the_feed_icon_template(size, feed_id, name):
         '{% include "_feed_icon.html" with feed_id=feed_id name=name size=size %}', context, request
     )
     fast = _render("{% load tidings_rows %}{% feed_icon feed_id name size %}", context, request)
+    assert fast == reference
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize(
+    "age", [None, timedelta(seconds=20), timedelta(hours=5), timedelta(days=400)]
+)
+def test_the_time_tag_matches_the_time_template(language, full, age, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    request = RequestFactory().get("/")
+    context = {"value": None if age is None else timezone.now() - age, "full": full}
+    with translation.override(language):
+        reference = _render(
+            '{% include "_time.html" with value=value full=full %}', context, request
+        )
+        fast = _render("{% load tidings_rows %}{% time_html value full %}", context, request)
     assert fast == reference
