@@ -15,6 +15,7 @@ MODULES = [
     "bench.pipeline",  # H3: feed pipeline, corpus and 1,000 x 50 synthetic feeds
     "bench.reading",  # H5: reading at a million entries
     "bench.api",  # H6: the entries-list endpoint over HTTP (gunicorn), on the reading data set
+    "bench.compat",  # Google Reader / Fever id sets at 10,000 ids
     "bench.pages",  # web pages: server time for a user with 200 subscriptions
     "bench.load",  # H15: 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
 ]

@@ -174,9 +174,18 @@ def _order(f: EntryFilters, prefix: str = "e.") -> str:
 
 
 def _page_sql(
-    user_id: int, f: EntryFilters, cursor: tuple[datetime, int] | None, limit: int
+    user_id: int,
+    f: EntryFilters,
+    cursor: tuple[datetime, int] | None,
+    limit: int,
+    *,
+    ids_only: bool = False,
 ) -> tuple[str, list[Any]]:
-    """SQL returning (id, sub_id, is_read, is_starred, starred_at) of one page, in order."""
+    """SQL returning (id, sub_id, is_read, is_starred, starred_at) of one page, in order.
+
+    With ``ids_only``: (id, published_at) only, without the star probe per row
+    (the Google Reader and Fever id sets).
+    """
     cond, cond_params = _filter_sql(f, cursor)
     columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
     if f.status == "starred":
@@ -186,7 +195,7 @@ def _page_sql(
             "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
             f"WHERE x.user_id = %s AND x.starred = TRUE{cond} ORDER BY {_order(f)} LIMIT %s"
         )
-        return _with_stars(sql, user_id, f), [user_id, *cond_params, limit, user_id]
+        return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
     if f.status == "unread":
         # The id tail above each watermark, minus read exceptions, plus kept-unread
         # exceptions below it. Cost grows with the user's unread entries, not the feeds'.
@@ -205,8 +214,8 @@ def _page_sql(
             f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {_IN_TAIL}{cond}"
         )
         sql = f"SELECT * FROM ({tail} UNION ALL {kept}) e ORDER BY {_order(f)} LIMIT %s"
-        params = [user_id, *cond_params, user_id, *cond_params, limit, user_id]
-        return _with_stars(sql, user_id, f), params
+        params = [user_id, *cond_params, user_id, *cond_params, limit]
+        return _finish(sql, params, user_id, f, ids_only)
     status_cond = {"read": f" AND {_IS_READ}", "all": ""}[f.status] + f" AND {_NOT_HIDDEN}"
     if connection.vendor == "postgresql" and not f.q.strip():
         # Newest (or oldest) `limit` entries of each subscribed feed straight off the
@@ -225,15 +234,25 @@ def _page_sql(
             "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
             f"WHERE s.user_id = %s ORDER BY {_order(f)} LIMIT %s"
         )
-        params = [*cond_params, limit, user_id, limit, user_id]
-        return _with_stars(sql, user_id, f), params
+        params = [*cond_params, limit, user_id, limit]
+        return _finish(sql, params, user_id, f, ids_only)
     sql = (
         f"SELECT {columns}, {_IS_READ} AS is_read FROM reader_subscription s "
         "JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
         f"WHERE s.user_id = %s{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s"
     )
-    return _with_stars(sql, user_id, f), [user_id, *cond_params, limit, user_id]
+    return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
+
+
+def _finish(
+    page_sql: str, params: list[Any], user_id: int, f: EntryFilters, ids_only: bool
+) -> tuple[str, list[Any]]:
+    """The page query as entry_list reads it (with stars) or, ``ids_only``, as
+    (id, published_at) in list order; returns (sql, params)."""
+    if ids_only:
+        return f"SELECT p.id, p.published_at FROM ({page_sql}) p ORDER BY {_order(f, 'p.')}", params
+    return _with_stars(page_sql, user_id, f), [*params, user_id]
 
 
 def _with_stars(page_sql: str, user_id: int, f: EntryFilters) -> str:

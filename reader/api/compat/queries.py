@@ -40,13 +40,10 @@ def entry_id_page(
     f = EntryFilters.coerce(filters)
     limit = max(1, min(int(limit), MAX_ID_PAGE))
     after = selectors.cursor_decode(cursor) if cursor else None
-    sql, params = _page_sql(user.pk, f, after, limit + 1)
-    sql = f"SELECT q.id, e.published_at FROM ({sql}) q JOIN feeds_entry e ON e.id = q.id"
+    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    # The outer join may reorder: restore the list order.
-    rows.sort(key=lambda r: (r[1], r[0]), reverse=f.sort == "newest")
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
