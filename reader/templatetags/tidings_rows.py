@@ -111,3 +111,152 @@ def sidebar_subs(context: template.Context, subs: Iterable[Any]) -> SafeString:
             )
         )
     return mark_safe("".join(out))  # noqa: S308 (every row is built by format_html or a template)
+
+
+def _url_parts(name: str) -> tuple[str, str]:
+    """``reverse(name, args=[id])`` split around the id (one reverse per page, not per row)."""
+    head, _, tail = reverse(name, args=[int(_SENTINEL)]).partition(_SENTINEL)
+    return escape(head), escape(tail)
+
+
+_SUBSCRIPTION_ROW = """
+      <tr id="sub-{pk}">
+        <td><input type="checkbox" name="ids" value="{pk}" form="bulk-form" aria-label="{select}"></td>
+        <td class="name"><div class="sub-title">{icon}<a href="{reader}?show=all&amp;sub={pk}">{title}</a></div><div class="sub-url">{feed_url}</div></td>
+        <td>{category}</td>
+        <td>
+{blank}
+          <div class="status-line">{fetched}</div>
+          <div class="status-line">{t_next} {next_fetch}</div>
+{blank}
+        </td>
+        <td>
+          <details><summary>{t_edit}</summary>
+            <form method="post" action="{edit}">{csrf}
+              <label for="title-{pk}">{t_title}</label>
+              <input id="title-{pk}" type="text" name="title" value="{sub_title}" placeholder="{feed_title}">
+              <label for="cat-{pk}">{t_category}</label>
+              <select id="cat-{pk}" name="category"><option value="">{t_uncategorized}</option>{options}</select>
+              <label for="newcat-{pk}">{t_new_category}</label>
+              <input id="newcat-{pk}" type="text" name="new_category" maxlength="255">
+              <button class="button button-small" type="submit">{t_save}</button>
+            </form>
+            <form method="post" action="{full_text}" class="full-text-form">{csrf}
+              <input type="hidden" name="enabled" value="{enabled}">
+              <p class="small muted">{full_text_state}</p>
+              <button class="button button-small button-quiet" type="submit">{full_text_action}</button>
+            </form>
+            <form method="post" action="{delete}">{csrf}
+              <button class="button button-danger button-small" type="submit" data-confirm="{t_confirm}">{t_unsubscribe}</button>
+            </form>
+          </details>
+        </td>
+      </tr>
+"""  # noqa: E501 (the lines of reader/_subscription_row.html)
+
+
+@register.simple_tag(takes_context=True)
+def subscription_rows(
+    context: template.Context, subs: Iterable[Any], categories: Iterable[Any]
+) -> SafeString:
+    """``{% subscription_rows subscriptions categories %}``: one ``reader/_subscription_row.html``
+    row per subscription (each with ``display_title`` and ``error_text`` from
+    ``reader.ui_selectors.subscription_rows``). Rows of feeds with an error, errors counted
+    or fetching stopped (they show a status and may carry a retry form) are rendered by that
+    template itself; the healthy rest is built here with the strings translated once."""
+    from django.utils.translation import gettext
+
+    categories = list(categories)
+    token = context.get("csrf_token")
+    csrf = (
+        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+        if token and token != "NOTPROVIDED"  # noqa: S105 (Django's marker, not a secret)
+        else ""
+    )
+    words = {
+        key: escape(gettext(msgid))
+        for key, msgid in {
+            "t_next": "Next fetch",
+            "t_edit": "Edit",
+            "t_title": "Title",
+            "t_category": "Category",
+            "t_uncategorized": "Uncategorized",
+            "t_new_category": "Or a new category",
+            "t_save": "Save",
+            "t_confirm": "Unsubscribe from this feed?",
+            "t_unsubscribe": "Unsubscribe",
+        }.items()
+    }
+    last_fetched, not_fetched = escape(gettext("Last fetched")), escape(gettext("Not fetched yet"))
+    full_text = {
+        True: (
+            escape(gettext("Full articles of new entries are fetched.")),
+            escape(gettext("Stop fetching full articles")),
+        ),
+        False: (
+            escape(gettext("Only what the feed sends is shown.")),
+            escape(gettext("Fetch full articles")),
+        ),
+    }
+    select = gettext("Select %(title)s")
+    options = [(cat.pk, escape(cat.title)) for cat in categories]
+    icon_parts = _icon_url_parts()
+    reader_url = escape(reverse("reader"))
+    urls = {
+        key: _url_parts(name)
+        for key, name in (
+            ("edit", "subscription_edit"),
+            ("full_text", "subscription_full_text"),
+            ("delete", "subscription_delete"),
+        )
+    }
+    unusual_row = None
+    out: list[str] = []
+    for sub in subs:
+        feed = sub.feed
+        if sub.error_text or feed.disabled or feed.error_count:
+            if unusual_row is None:
+                unusual_row = context.template.engine.get_template("reader/_subscription_row.html")
+            with context.push(sub=sub, categories=categories):
+                out.append(unusual_row.render(context))
+            continue
+        pk = int(sub.pk)
+        title = escape(sub.display_title)
+        fetched = (
+            f"{last_fetched} {time_html(context, feed.last_fetched_at)}"
+            if feed.last_fetched_at
+            else not_fetched
+        )
+        state, action = full_text[bool(sub.fetch_full_text)]
+        out.append(
+            _SUBSCRIPTION_ROW.format(
+                pk=pk,
+                select=select % {"title": title},
+                icon=_feed_icon(icon_parts, sub.feed_id, sub.display_title),
+                reader=reader_url,
+                title=title,
+                feed_url=escape(feed.url),
+                category=(
+                    escape(sub.category.title)
+                    if sub.category_id and sub.category.title
+                    else words["t_uncategorized"]
+                ),
+                fetched=fetched,
+                next_fetch=time_html(context, feed.next_fetch_at),
+                csrf=csrf,
+                sub_title=escape(sub.title),
+                feed_title=escape(feed.title),
+                options="".join(
+                    f'<option value="{cat_pk}"{" selected" if cat_pk == sub.category_id else ""}>'
+                    f"{cat_title}</option>"
+                    for cat_pk, cat_title in options
+                ),
+                enabled="0" if sub.fetch_full_text else "1",
+                full_text_state=state,
+                full_text_action=action,
+                **{key: f"{head}{pk}{tail}" for key, (head, tail) in urls.items()},
+                blank=" " * 10,  # the template's lines of the error and retry blocks
+                **words,
+            )
+        )
+    return mark_safe("".join(out))  # noqa: S308 (every value is escaped above)

@@ -92,3 +92,37 @@ def test_the_time_tag_matches_the_time_template(language, full, age, settings):
         )
         fast = _render("{% load tidings_rows %}{% time_html value full %}", context, request)
     assert fast == reference
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_subscription_rows_built_in_python_match_the_subscription_row_template(language):
+    from reader.models import Subscription
+    from reader.selectors import category_list
+
+    user, plain = _reader_with_awkward_subscriptions()
+    Category.objects.create(user=user, title="Second & last")
+    Subscription.objects.filter(pk=plain.pk).update(title="My <own> title", fetch_full_text=True)
+    never = seed_subscription(user, "Never fetched", entries=0)
+    Feed.objects.filter(pk=never.feed_id).update(last_fetched_at=None)
+    counted = seed_subscription(user, "Two errors", entries=1)
+    Feed.objects.filter(pk=counted.feed_id).update(error_count=2)
+    subs = ui_selectors.subscription_rows(user=user)
+    categories = category_list(user=user)
+    request = RequestFactory().get("/subscriptions/")
+    request.user = user
+    context = {"subscriptions": subs, "categories": categories}
+    with translation.override(language):
+        reference = _render(
+            "{% for sub in subscriptions %}"
+            '{% include "reader/_subscription_row.html" %}{% endfor %}',
+            context,
+            request,
+        )
+        fast = _render(
+            "{% load tidings_rows %}{% subscription_rows subscriptions categories %}",
+            context,
+            request,
+        )
+    assert fast == reference
+    assert fast.count("<tr ") == 7
+    assert fast.count(" selected>") == 2  # the two subscriptions in "Folder <&>"
