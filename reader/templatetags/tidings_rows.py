@@ -25,6 +25,7 @@ register = template.Library()
 
 _ICON_SIZE = {"lg": 40, "md": 24}
 _SENTINEL = "987654321"
+_CURRENT = ' aria-current="page"'
 
 
 def _icon_url_parts() -> tuple[str, str]:
@@ -92,25 +93,18 @@ def sidebar_subs(context: template.Context, subs: Iterable[Any]) -> SafeString:
         pk = int(sub.pk)
         unread = int(sub.unread or 0)
         cat = "" if sub.category_id is None else int(sub.category_id)
+        # Plain strings with escape() on every value: format_html cost ~25 us a row.
+        classes = "side-sub has-error" if error else "side-sub"
+        current = _CURRENT if sub.current else ""
+        title = f' title="{escape(error)}"' if error else ""
+        icon = _feed_icon(parts, sub.feed_id, sub.display_title)
         out.append(
-            format_html(
-                '<li class="side-sub{}"><a class="side-link" href="?show={}&amp;sub={}"{}{}>'
-                '{}<span class="label">{}</span><span class="count" data-count-for="sub-{}" '
-                'data-cat="{}" data-count="{}">{}</span></a></li>\n',
-                " has-error" if error else "",
-                show,
-                pk,
-                mark_safe(' aria-current="page"') if sub.current else "",
-                format_html(' title="{}"', error) if error else "",
-                mark_safe(_feed_icon(parts, sub.feed_id, sub.display_title)),  # noqa: S308
-                sub.display_title,
-                pk,
-                cat,
-                unread,
-                unread or "",
-            )
+            f'<li class="{classes}"><a class="side-link" href="?show={show}&amp;sub={pk}"'
+            f'{current}{title}>{icon}<span class="label">{escape(sub.display_title)}</span>'
+            f'<span class="count" data-count-for="sub-{pk}" data-cat="{cat}" '
+            f'data-count="{unread}">{unread or ""}</span></a></li>\n'
         )
-    return mark_safe("".join(out))  # noqa: S308 (every row is built by format_html or a template)
+    return mark_safe("".join(out))  # noqa: S308 (every value is escaped above, or a template)
 
 
 def _url_parts(name: str) -> tuple[str, str]:
