@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,8 +23,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.timezone import localtime
 
 from feeds import directory, health
 from feeds.models import Feed, FetchLog, Source, SourceCategory, WebSubSubscription
@@ -46,6 +48,29 @@ def _icon(feed_id: int | None, name: str):
         except NoReverseMatch:
             pass
     return (name or "?")[:1].upper()
+
+
+#: Characters of a feed's title, URL and last error shown in the feed health list (the full
+#: text is in the cell's title attribute).
+TITLE_CHARS = 40
+URL_CHARS = 28
+ERROR_CHARS = 40
+
+
+def _short_url(url: str) -> str:
+    """The URL without its scheme, truncated to URL_CHARS: "example.org/feeds/…"."""
+    bare = url.split("://", 1)[-1]
+    return Truncator(bare).chars(URL_CHARS)
+
+
+def _short_time(value: datetime) -> str:
+    """A short local date and time: "Nov 29, 18:28"."""
+    return date_format(localtime(value), "M j, H:i")
+
+
+def _full_time(value: datetime) -> str:
+    """The full local date and time, for a title attribute."""
+    return date_format(localtime(value), "DATETIME_FORMAT")
 
 
 def _duration(delta: timedelta | None) -> str:
@@ -346,15 +371,13 @@ class FeedSubscribersFilter(admin.SimpleListFilter):
 class FeedAdmin(admin.ModelAdmin):
     """Feed health: every figure is an annotation (one query per page)."""
 
+    # Compact columns (fits 1280 px with the admin's sidebar and filters): long texts are
+    # truncated with the full text in a title attribute, dates are short.
     list_display = (
-        "icon_img",
         "name",
         "subscribers",
-        "last_fetched_at",
-        "last_status",
-        "error_count",
+        "fetches",
         "error",
-        "next_fetch_at",
         "entries",
         "entry_interval",
         "disabled",
@@ -423,24 +446,61 @@ class FeedAdmin(admin.ModelAdmin):
         # Feeds are created through feed_get_or_create (subscribe, directory validation).
         return False
 
-    @admin.display(description="")
-    def icon_img(self, obj: Feed):
-        return _icon(obj.pk, obj.title or obj.url)
-
     @admin.display(description="feed", ordering="title")
     def name(self, obj: Feed):
+        title = obj.title or "(untitled)"
         return format_html(
-            "{}<br><small>{}</small>", obj.title or "(untitled)", Truncator(obj.url).chars(80)
+            '{} <span title="{}">{}</span><br><small title="{}">{}</small>',
+            _icon(obj.pk, obj.title or obj.url),
+            title,
+            Truncator(title).chars(TITLE_CHARS),
+            obj.url,
+            _short_url(obj.url),
         )
 
-    @admin.display(description="subscribers", ordering="subscriber_count")
+    @admin.display(description="readers", ordering="subscriber_count")
     def subscribers(self, obj: Feed) -> int:
         return obj.subscriber_count
 
-    @admin.display(description="last error", ordering="last_error_kind")
-    def error(self, obj: Feed) -> str:
+    @admin.display(description="last / next fetch", ordering="next_fetch_at")
+    def fetches(self, obj: Feed):
+        """The last fetch with its HTTP status, and the next one, on two short lines:
+        "Nov 29, 18:28 · 200" / "→ Nov 29, 19:28" (full dates in title attributes)."""
+        last = "-"
+        if obj.last_fetched_at is not None:
+            status = f" · {obj.last_status}" if obj.last_status else ""
+            last = format_html(
+                '<span title="{}">{}{}</span>',
+                _full_time(obj.last_fetched_at),
+                _short_time(obj.last_fetched_at),
+                status,
+            )
+        following = "-"
+        if obj.next_fetch_at is not None:
+            following = format_html(
+                '<span title="{}">{}</span>',
+                _full_time(obj.next_fetch_at),
+                _short_time(obj.next_fetch_at),
+            )
+        return format_html('<span class="nowrap">{}</span><br><small>→ {}</small>', last, following)
+
+    @admin.display(description="errors", ordering="error_count")
+    def error(self, obj: Feed):
+        """Consecutive errors and the last one (or why the feed is disabled), truncated to
+        ERROR_CHARS characters with the full text in a title attribute:
+        "3 × timeout: The feed's…"."""
         text = obj.disabled_reason if obj.disabled and obj.disabled_reason else obj.last_error
-        return Truncator(text).chars(80) or "-"
+        if not text and not obj.error_count:
+            return "-"
+        count = f"{obj.error_count} × " if obj.error_count else ""
+        kind = f"{obj.last_error_kind}: " if obj.last_error_kind and obj.error_count else ""
+        return format_html(
+            '<span class="feed-error" title="{}">{}{}{}</span>',
+            text,
+            count,
+            kind,
+            Truncator(text).chars(ERROR_CHARS),
+        )
 
     @admin.display(description="entries", ordering="entry_count")
     def entries(self, obj: Feed) -> int:

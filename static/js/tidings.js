@@ -20,9 +20,31 @@
   }
 
   /* ---- Toast --------------------------------------------------------- */
+  /* Success toasts fade after a few seconds; error toasts (role="alert") stay until closed. */
   var toastTimer = null;
-  function toast(message) {
-    var el = $(".toast");
+  function closeButton(onClose) {
+    var button = doc.createElement("button");
+    button.type = "button";
+    button.className = "toast-close";
+    button.setAttribute("aria-label", str("dismiss", "Dismiss"));
+    button.title = str("dismiss", "Dismiss");
+    button.textContent = "\u00d7";
+    button.addEventListener("click", onClose);
+    return button;
+  }
+  function toast(message, kind) {
+    if (kind === "error") {
+      var box = $(".toast-error");
+      if (!box) { return; }
+      box.textContent = "";
+      var text = doc.createElement("span");
+      text.textContent = message;
+      box.appendChild(text);
+      box.appendChild(closeButton(function () { box.hidden = true; }));
+      box.hidden = false;
+      return;
+    }
+    var el = $(".toast:not(.toast-error)");
     if (!el) { return; }
     el.textContent = message;
     el.hidden = false;
@@ -55,7 +77,7 @@
       throw new Error(str("offline"));
     });
   }
-  function fail(error) { toast((error && error.message) || str("error")); }
+  function fail(error) { toast((error && error.message) || str("error"), "error"); }
 
   /* ---- Unread counts in the sidebar ---------------------------------- */
   function countEls(key) { return $$('[data-count-for="' + key + '"]'); }
@@ -319,7 +341,7 @@
   function copyLink(button) {
     var url = button.getAttribute("data-link");
     function done() { toast(str("copied")); }
-    function failed() { toast(str("copy-failed")); }
+    function failed() { toast(str("copy-failed"), "error"); }
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(url).then(done, function () { fallbackCopy(url) ? done() : failed(); });
     } else {
@@ -456,7 +478,7 @@
         if (job.status === "done" || job.status === "failed") {
           box.setAttribute("data-status", job.status);
           bar.value = bar.max;
-          toast(job.status === "done" ? str("import-done") : str("import-failed"));
+          if (job.status === "done") { toast(str("import-done")); } else { toast(str("import-failed"), "error"); }
           if (job.error) { $(".import-warning", box).textContent = job.error; }
           refreshCounts();
           return;
@@ -551,6 +573,43 @@
     });
   }
 
+  /* ---- Flash messages: a close button on each; on the reader (where they float) the
+   * non-error ones fade after 4 s, errors stay until closed. ---------------------------- */
+  function initMessages() {
+    var box = $(".messages");
+    if (!box) { return; }
+    function tidy() {
+      if (!$$(".message", box).some(function (m) { return !m.hidden; })) { box.hidden = true; }
+    }
+    $$(".message", box).forEach(function (message) {
+      message.appendChild(closeButton(function () { message.hidden = true; tidy(); }));
+      if (doc.body.classList.contains("reader-page") && !message.classList.contains("message-error")) {
+        setTimeout(function () { message.hidden = true; tidy(); }, 4000);
+      }
+    });
+  }
+
+  /* ---- Copy buttons: <button data-copy-from="#id" hidden> copies an input's value or an
+   * element's text; hidden without JavaScript, where the text stays selectable. ---------- */
+  function initCopyButtons() {
+    $$("[data-copy-from]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var source = $(button.getAttribute("data-copy-from"));
+        if (!source) { return; }
+        var text = source.value !== undefined ? source.value : source.textContent;
+        function done() {
+          button.setAttribute("data-copied", "1");
+          toast(str("copied-text", "Copied"));
+        }
+        function failed() { toast(str("copy-failed-text", "Could not copy"), "error"); }
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text) ? done() : failed(); });
+        } else if (fallbackCopy(text)) { done(); } else { failed(); }
+      });
+    });
+  }
+
   /* ---- Keyboard shortcuts ------------------------------------------- */
   function typing(target) {
     var tag = target.tagName;
@@ -605,8 +664,8 @@
   function init() {
     $$('[data-action="shortcuts"]').forEach(function (button) { button.addEventListener("click", showHelp); });
     $$("[data-select-on-focus]").forEach(function (input) { input.addEventListener("focus", function () { input.select(); }); });
-    var flash = $(".reader-page .messages");
-    if (flash) { setTimeout(function () { flash.hidden = true; }, 4000); }
+    initMessages();
+    initCopyButtons();
     initReader();
     initDirectory();
     initImport();
