@@ -1,12 +1,23 @@
 """Root URL configuration: pages, API, client APIs, admin, health."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from reader.health import healthz
 from reader.operations import metrics_view
 
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico for pages without an icon link (the admin, JSON): the Tidings logo."""
+    return redirect(static("img/tidings.svg"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),

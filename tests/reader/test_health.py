@@ -36,3 +36,10 @@ def test_it_fails_on_a_stale_worker_heartbeat(client):
     assert response.status_code == 503
     assert response.json()["checks"]["worker"]["ok"] is False
     assert response.json()["checks"]["beat"]["ok"] is True
+
+
+def test_favicon_ico_leads_to_the_logo(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg")
+    assert "tidings" in response["Location"]
