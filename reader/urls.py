@@ -10,7 +10,6 @@ from reader.health import healthz
 from reader.operations import metrics_view
 
 
-
 def favicon(request: HttpRequest) -> HttpResponse:
     """/favicon.ico for pages without an icon link (the admin, JSON): the Tidings logo."""
     return redirect(static("img/tidings.svg"), permanent=True)
