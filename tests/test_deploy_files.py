@@ -36,7 +36,9 @@ def test_compose_commands_run_the_right_process():
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     assert "gunicorn reader.wsgi" in services["web"]["command"]
     assert "migrate" in services["web"]["command"]
-    assert services["worker"]["command"][:4] == ["celery", "-A", "reader", "worker"]
+    assert services["worker"]["command"][:7] == [
+        "nice", "-n", "10", "celery", "-A", "reader", "worker"
+    ]  # fmt: skip
     assert services["beat"]["command"][:4] == ["celery", "-A", "reader", "beat"]
 
 

@@ -27,8 +27,9 @@ class Command(BaseCommand):
         var.mkdir(parents=True, exist_ok=True)
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
-            "worker": [
-                python, "-m", "celery", "-A", "reader", "worker", "-Q", "feeds,default",
+            "worker": [  # niced: pages stay quick while feeds are ingested
+                "nice", "-n", "10", python, "-m", "celery", "-A", "reader", "worker",
+                "-Q", "feeds,default",
                 "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY), "--loglevel", "INFO",
             ],
             "beat": [
