@@ -340,14 +340,40 @@ def feed_error_text(feed: Feed) -> str:
     return str(text)
 
 
-def subscription_rows(*, user) -> list[Subscription]:
-    """The user's subscriptions for /subscriptions/, each with ``display_title`` and
-    ``error_text`` (plain words, "" when healthy). One query."""
-    rows = list(selectors.subscription_list(user=user))
+def subscription_rows(*, user, rows=None) -> list[Subscription]:
+    """The user's subscriptions for /subscriptions/ (or ``rows``, an iterable of them with
+    feed and category loaded), each with ``display_title`` and ``error_text`` (plain words,
+    "" when healthy). One query, none per row."""
+    rows = list(selectors.subscription_list(user=user) if rows is None else rows)
     for sub in rows:
         sub.display_title = sub.title or sub.feed.title or sub.feed.url
         sub.error_text = feed_error_text(sub.feed)
     return rows
+
+
+SUBSCRIPTIONS_PER_PAGE = 100
+
+
+def subscription_page(
+    *, user, page: Any = 1, q: str = "", category_id: int | None = None, per_page: int = 0
+):
+    """One page (``django.core.paginator.Page``) of /subscriptions/: the user's subscriptions
+    in position order, narrowed to titles or feed addresses containing ``q`` and to
+    ``category_id`` (0: Uncategorized), rows prepared as ``subscription_rows``. A bad or
+    out-of-range ``page`` gives the nearest page. Two queries (count, rows) whatever the
+    number of subscriptions."""
+    from django.core.paginator import Paginator
+
+    qs = selectors.subscription_list(user=user, category_id=category_id)
+    q = (q or "").replace("\x00", "").strip()[:200]
+    if q:
+        qs = qs.filter(
+            Q(title__icontains=q) | Q(feed__title__icontains=q) | Q(feed__url__icontains=q)
+        )
+    paginator = Paginator(qs, per_page or SUBSCRIPTIONS_PER_PAGE)
+    result = paginator.get_page(page)
+    result.object_list = subscription_rows(user=user, rows=result.object_list)
+    return result
 
 
 def search_results(*, user, q: str, offset: int = 0, limit: int = 30):

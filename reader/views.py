@@ -288,14 +288,42 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
             candidates = exc.candidates
         except ReaderError as exc:
             messages.error(request, reader_error_message(exc))
+    query = (request.GET.get("q") or "").replace("\x00", "").strip()[:200]
+    filter_category = _int_param(request, "category")
+    page = ui_selectors.subscription_page(
+        user=request.user, page=request.GET.get("page"), q=query, category_id=filter_category
+    )
     context = {
-        "subscriptions": ui_selectors.subscription_rows(user=request.user),
-        "categories": ui_selectors.selectors.category_list(user=request.user),
+        "page": page,
+        "subscriptions": page.object_list,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+        "filter_q": query,
+        "filter_category": filter_category,
+        "filtered": bool(query) or filter_category is not None,
+        "return_query": _subscriptions_query(request.GET),
+        "categories": list(ui_selectors.selectors.category_list(user=request.user)),
         "candidates": candidates,
         "url": url,
         "category_id": category_id,
     }
     return render(request, "reader/subscriptions.html", context)
+
+
+def _subscriptions_query(params) -> str:
+    """The list's own parameters (filter, page) of ``params`` as a query string, so that an
+    action on /subscriptions/ comes back to the same page."""
+    from urllib.parse import urlencode
+
+    kept = {k: params.get(k, "")[:200] for k in ("q", "category", "page") if params.get(k)}
+    return urlencode(kept)
+
+
+def _subscriptions_back(request: HttpRequest) -> HttpResponse:
+    """Redirect to /subscriptions/ with the filter and page the form was posted from."""
+    from django.http import QueryDict
+
+    query = _subscriptions_query(QueryDict(request.POST.get("return", "")[:1000]))
+    return redirect(f"{reverse('subscriptions')}?{query}" if query else reverse("subscriptions"))
 
 
 def _post_id(request: HttpRequest, name: str) -> int | None:
@@ -350,7 +378,7 @@ def subscriptions_bulk(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if not ids:
         messages.error(request, _("Select at least one subscription."))
-        return redirect("subscriptions")
+        return _subscriptions_back(request)
     category_id = _post_id(request, "category")
     for sub_id in ids:
         if action == "delete":
@@ -364,7 +392,7 @@ def subscriptions_bulk(request: HttpRequest) -> HttpResponse:
     else:
         text = ngettext("Moved %(n)d subscription.", "Moved %(n)d subscriptions.", len(ids))
     messages.success(request, text % {"n": len(ids)})
-    return redirect("subscriptions")
+    return _subscriptions_back(request)
 
 
 # --- Search ------------------------------------------------------------------------------
