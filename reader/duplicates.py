@@ -22,7 +22,7 @@ read (or unread) one member marks every member (``with_duplicates``, called by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -68,7 +68,11 @@ def applies(*, user: Any, filters: Any) -> bool:
 
 
 def _aware(value: Any) -> datetime:
-    return parse_datetime(value) if isinstance(value, str) else value
+    """A datetime from a raw-SQL column: SQLite returns text without an offset, in UTC."""
+    value = parse_datetime(value) if isinstance(value, str) else value
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def _sources_sql(n_urls: int, n_titles: int) -> str:
