@@ -5,7 +5,7 @@ Issue 10, "Load". On the million-entry data set of ``bench.reading`` (its databa
 
 - gunicorn (``reader.wsgi``, ``--workers 4`` gthread workers of 4 threads, DEBUG off) on a
   free 127.0.0.1 port, and 2 Celery worker processes (``--pool solo``, queues
-  ``feeds,default``), all on a Redis database of their own (``BENCH_LOAD_REDIS_URL``,
+  ``interactive,feeds,default``), all on a Redis database of their own (``BENCH_LOAD_REDIS_URL``,
   default ``redis://127.0.0.1:6379/12``, emptied before and after);
 - the 1,000 x 50 synthetic feeds of ``bench.pipeline`` (same generator, same files under
   var/bench/synthetic) served by ``bench.feedhost`` in another process;
@@ -117,7 +117,8 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int):
 def _start_celery(env: dict[str, str], index: int, nice: int = 0) -> subprocess.Popen:
     prefix = ["nice", "-n", str(nice)] if nice else []
     args = [*prefix, sys.executable, "-m", "celery", "-A", "reader", "worker",
-            "-Q", "feeds,default", "--pool", "solo", "--concurrency", "1", "--loglevel", "WARNING",
+            "-Q", "interactive,feeds,default", "--pool", "solo", "--concurrency", "1",
+            "--loglevel", "WARNING",
             "-n", f"bench-load-{index}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
     return _spawn(args, env, LOGS / f"celery-{index}.log")

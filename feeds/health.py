@@ -100,7 +100,7 @@ def health_summary(*, now: datetime | None = None) -> dict:
 
     Returns ``{"feeds": {"total", "due", "failing", "disabled", "unsubscribed"},
     "fetches": {"total", "by_outcome", "errors", "new", "updated"} (last hour),
-    "queues": {"feeds": n, "default": n} or None, "heartbeats": {"worker": s|None,
+    "queues": {"interactive": n, "feeds": n, "default": n} or None, "heartbeats": {"worker": s|None,
     "beat": s|None}, "now": now}``.
     """
     now = now or timezone.now()
@@ -113,13 +113,19 @@ def health_summary(*, now: datetime | None = None) -> dict:
     }
 
 
+# An admin "refresh now" of at most this many feeds goes to queue ``interactive``; a larger
+# selection is bulk work and goes to ``feeds`` (it must not hold up people's subscriptions).
+INTERACTIVE_REFRESH_MAX = 20
+
+
 def feeds_refresh_enqueue(*, feed_ids: Iterable[int]) -> int:
     """Queue a forced ``refresh_feed`` for each feed (sent on commit); returns how many."""
     from feeds.tasks import refresh_feed_enqueue
 
     ids = list(feed_ids)
+    interactive = len(ids) <= INTERACTIVE_REFRESH_MAX
     for feed_id in ids:
-        refresh_feed_enqueue(feed_id=feed_id, force=True)
+        refresh_feed_enqueue(feed_id=feed_id, force=True, interactive=interactive)
     return len(ids)
 
 

@@ -39,7 +39,7 @@ FETCH_LOG_KEEP = timedelta(hours=24)
 ROLLUP_EVERY = 200
 ROLLUP_BATCH = 5000
 #: Celery queues of Tidings (see reader/celery.py).
-QUEUES = ("feeds", "default")
+QUEUES = ("interactive", "feeds", "default")
 #: Outcomes that are not errors.
 SUCCESS_OUTCOMES = ("ok", "not_modified")
 
@@ -209,7 +209,7 @@ def fetch_stats(*, since: datetime) -> dict:
 
 
 def queue_lengths() -> dict[str, int] | None:
-    """Messages waiting per Celery queue, ``{"feeds": n, "default": n}``.
+    """Messages waiting per Celery queue, ``{"interactive": n, "feeds": n, "default": n}``.
 
     Redis broker: the sum of LLEN over the queue's priority lists (kombu's layout).
     Filesystem broker (``make run``): message files in the queue folder. Returns

@@ -437,7 +437,7 @@ def feed_retry(*, feed_id: int, now: datetime | None = None) -> Feed:
     A feed that Tidings disabled itself (410 Gone, FEED_DISABLE_AFTER_DAYS of failures:
     ``auto_disabled``) is re-enabled; its error count and back-off are reset so the first
     attempt happens at once (a further failure backs off again from the start, and the
-    30 days count afresh). The refresh is sent to queue ``feeds`` on commit (forced, so
+    30 days count afresh). The refresh is sent to queue ``interactive`` on commit (forced, so
     it still honours a host's Retry-After). Returns the updated Feed. Raises
     ``Feed.DoesNotExist`` for an unknown id and ``FeedRetryRefused`` for a feed an
     administrator disabled.
@@ -458,7 +458,7 @@ def feed_retry(*, feed_id: int, now: datetime | None = None) -> Feed:
             first_error_at=None,
         )
     Feed.objects.filter(pk=feed.pk).update(**fields)
-    refresh_feed_enqueue(feed_id=feed.pk, force=True)
+    refresh_feed_enqueue(feed_id=feed.pk, force=True, interactive=True)
     feed.refresh_from_db()
     return feed
 

@@ -26,10 +26,14 @@ logger = logging.getLogger("tidings.fetch")
 CLAIM_BATCH = 500
 CLAIM_MAX_PER_RUN = 10_000
 
+# Queues of refresh_feed (reader/celery.py): workers list INTERACTIVE_QUEUE first.
+FEEDS_QUEUE = "feeds"
+INTERACTIVE_QUEUE = "interactive"
+
 
 @shared_task(name="feeds.tasks.refresh_feed", acks_late=True, ignore_result=True)
 def refresh_feed(feed_id: int, force: bool = False) -> str:
-    """Refresh one feed (queue ``feeds``, routed in reader/celery.py); returns the outcome.
+    """Refresh one feed (queue ``feeds``, or ``interactive``: see ``refresh_feed_enqueue``).
 
     ``force`` ignores the schedule but not a host's Retry-After, a disabled
     feed, or a refresh in flight (see ``services.feed_refresh``).
@@ -39,20 +43,25 @@ def refresh_feed(feed_id: int, force: bool = False) -> str:
     return feed_refresh(feed_id=feed_id, force=force).outcome
 
 
-def refresh_feed_enqueue(*, feed_id: int, force: bool = False) -> None:
-    """Send ``refresh_feed(feed_id)`` to queue ``feeds`` when the current transaction commits.
+def refresh_feed_enqueue(*, feed_id: int, force: bool = False, interactive: bool = False) -> None:
+    """Send ``refresh_feed(feed_id)`` to its queue when the current transaction commits.
 
-    Outside a transaction it is sent at once (``transaction.on_commit``). When the broker
-    is unreachable the send is logged and dropped, never raised into the caller (whose
-    rows are already committed): the feed stays due, or its claim expires, and the
-    scheduler enqueues it once the broker is back.
+    ``interactive=True`` (someone is waiting: the first fetch of a feed a person just
+    subscribed to, "refresh now"/retry) sends it to queue ``interactive``, which workers
+    consume before ``feeds`` (reader/celery.py), so it does not wait behind the scheduler's
+    or an OPML import's backlog; otherwise queue ``feeds``. Outside a transaction it is
+    sent at once (``transaction.on_commit``). When the broker is unreachable the send is
+    logged and dropped, never raised into the caller (whose rows are already committed):
+    the feed stays due, or its claim expires, and the scheduler enqueues it once the
+    broker is back.
     """
-    transaction.on_commit(lambda: _send_refresh(feed_id, force))
+    queue = INTERACTIVE_QUEUE if interactive else FEEDS_QUEUE
+    transaction.on_commit(lambda: _send_refresh(feed_id, force, queue))
 
 
-def _send_refresh(feed_id: int, force: bool) -> None:
+def _send_refresh(feed_id: int, force: bool, queue: str) -> None:
     try:
-        refresh_feed.apply_async((feed_id,), {"force": force}, queue="feeds")
+        refresh_feed.apply_async((feed_id,), {"force": force}, queue=queue)
     except OperationalError as exc:  # broker down: the scheduler is the safety net
         logger.warning("broker unavailable, refresh of feed %s not queued: %s", feed_id, exc)
 

@@ -2,8 +2,18 @@
 
 This is the only scheduler of Tidings. Queues:
 
-- ``feeds``: ``refresh_feed`` tasks (fetch, parse, sanitize, store one feed);
+- ``interactive``: ``refresh_feed`` tasks someone is waiting for (the first fetch of a feed a
+  person subscribes to, "refresh now"/retry:
+  ``feeds.tasks.refresh_feed_enqueue(interactive=True)``);
+- ``feeds``: ``refresh_feed`` tasks (fetch, parse, sanitize, store one feed) of the scheduler and
+  of OPML imports;
 - ``default``: everything else (OPML imports, retention, heartbeats).
+
+Every worker is started with ``-Q interactive,feeds,default``. On Redis the transport option
+``queue_order_strategy: "priority"`` (reader/settings.py) makes each BRPOP list the queues in that
+order, so a waiting ``interactive`` task is taken before any ``feeds`` backlog (the default,
+round robin, would only interleave them). The filesystem broker of ``make run`` round-robins the
+queues, which still keeps an interactive refresh from waiting behind the whole backlog.
 
 Tasks are acknowledged late and re-delivered when a worker dies
 (``task_acks_late`` + ``task_reject_on_worker_lost``), so every task must be

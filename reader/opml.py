@@ -235,7 +235,12 @@ def _import(job: ImportJob, feeds: list[OpmlFeed]) -> None:
                 category = categories[item.category]
             try:
                 subscription_create(
-                    user=user, url=item.url, category=category, title=item.title, discover=False
+                    user=user,
+                    url=item.url,
+                    category=category,
+                    title=item.title,
+                    discover=False,
+                    interactive=False,  # bulk: queue feeds, not ahead of people waiting
                 )
                 job.created_count += 1
             except SubscriptionExists:

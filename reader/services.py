@@ -153,6 +153,7 @@ def subscription_create(
     category: Category | int | None = None,
     title: str = "",
     discover: bool = True,
+    interactive: bool = True,
 ) -> Subscription:
     """Subscribe ``user`` to the feed at ``url`` (a feed URL, or a site URL via autodiscovery).
 
@@ -163,7 +164,9 @@ def subscription_create(
     ``settings.NEW_SUBSCRIPTION_UNREAD_DAYS`` days are unread, older ones read.
     ``category``: a Category or id of this user (None: Uncategorized). ``title``:
     per-user title ("" follows the feed). ``discover=False`` (OPML import) skips
-    discovery and DNS: the URL is taken as the feed's.
+    discovery and DNS: the URL is taken as the feed's. ``interactive`` sends that first
+    refresh to queue ``interactive`` (a person is waiting); OPML imports pass False
+    (queue ``feeds``, behind no one's single subscription).
 
     Raises ``InvalidURL``, ``DiscoveryChoice`` (``.candidates``: FeedCandidate
     list), ``FeedNotFound``, ``FeedUnreachable``, ``SubscriptionExists``
@@ -198,7 +201,7 @@ def subscription_create(
         if created:
             from feeds.tasks import refresh_feed_enqueue
 
-            refresh_feed_enqueue(feed_id=feed.pk)
+            refresh_feed_enqueue(feed_id=feed.pk, interactive=interactive)
     return subscription_get(user=user, subscription_id=sub_id)
 
 

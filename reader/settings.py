@@ -332,6 +332,9 @@ if REDIS_URL:
     _restore_every = max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # BRPOP the queues in the worker's -Q order (interactive,feeds,default), not round
+        # robin: a refresh someone waits for goes before the scheduler's backlog.
+        "queue_order_strategy": "priority",
         "unacked_restore_interval": _restore_every,
         "unacked_restore_throttle": max(
             1, min(10, CELERY_VISIBILITY_TIMEOUT // 4 // _restore_every)

@@ -82,7 +82,7 @@ def start_worker(
     *,
     pool: str = "prefork",
     concurrency: int = 1,
-    queues: str = "feeds,default",
+    queues: str = "interactive,feeds,default",
     log: Path | None = None,
 ) -> subprocess.Popen:
     """A Celery worker of the ``reader`` app in its own process group."""

@@ -39,6 +39,9 @@ def test_compose_commands_run_the_right_process():
     assert services["worker"]["command"][:7] == [
         "nice", "-n", "10", "celery", "-A", "reader", "worker"
     ]  # fmt: skip
+    # interactive first: a refresh someone waits for is taken before the feeds backlog
+    worker = services["worker"]["command"]
+    assert worker[worker.index("-Q") + 1] == "interactive,feeds,default"
     assert services["beat"]["command"][:4] == ["celery", "-A", "reader", "beat"]
 
 

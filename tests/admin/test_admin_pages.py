@@ -58,7 +58,7 @@ def test_queue_lengths_on_the_filesystem_broker_count_message_files(settings, tm
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
     for name in ("1_a.feeds.msg", "2_b.feeds.msg", "3_c.default.msg", "junk.txt"):
         (tmp_path / name).write_bytes(b"{}")
-    assert queue_lengths() == {"feeds": 2, "default": 1}
+    assert queue_lengths() == {"interactive": 0, "feeds": 2, "default": 1}
 
 
 def test_queue_lengths_are_unknown_for_an_unreachable_broker(settings):

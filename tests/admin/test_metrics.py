@@ -106,6 +106,7 @@ def test_metrics_exposes_the_queue_lengths_from_redis(client, metrics_token, set
     finally:
         broker.delete("feeds", "default", "feeds\x06\x163")
     assert metrics["tidings_queue_length"] == {
+        (("queue", "interactive"),): 0.0,
         (("queue", "feeds"),): 3.0,
         (("queue", "default"),): 1.0,
     }

@@ -195,3 +195,44 @@ def test_a_feed_merge_moves_subscriptions_and_states_without_duplicates(alice, b
     bobs = selectors.entry_get(user=bob, entry_id=dup_target.pk)
     assert (bobs.is_read, bobs.is_starred) == (True, True)
     assert selectors.unread_counts(user=bob)["subscriptions"] == {bob_target.pk: 1}
+
+
+def _sent_queues(monkeypatch) -> list[str]:
+    from feeds import tasks
+
+    sent: list[str] = []
+    monkeypatch.setattr(
+        tasks.refresh_feed, "apply_async", lambda *a, queue=None, **k: sent.append(queue)
+    )
+    return sent
+
+
+def test_a_new_subscriptions_first_refresh_goes_to_queue_interactive(
+    alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = _sent_queues(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.subscription_create(
+            user=alice, url="https://feeds.example.org/i.xml", discover=False
+        )
+    assert sent == ["interactive"]
+
+
+def test_an_opml_import_and_the_scheduler_keep_queue_feeds(
+    alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    from feeds.tasks import refresh_feed_enqueue
+    from reader.opml import opml_import_run, opml_import_start
+
+    sent = _sent_queues(monkeypatch)
+    opml = (
+        b'<?xml version="1.0"?><opml version="2.0"><body>'
+        b'<outline type="rss" text="a" xmlUrl="https://feeds.example.org/a.xml"/>'
+        b'<outline type="rss" text="b" xmlUrl="https://feeds.example.org/b.xml"/>'
+        b"</body></opml>"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = opml_import_start(user=alice, data=opml, enqueue=False)
+        opml_import_run(job_id=job.pk)
+        refresh_feed_enqueue(feed_id=Feed.objects.first().pk)  # as refresh_due_feeds does
+    assert sent == ["feeds", "feeds", "feeds"]

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
             "worker": [  # niced: pages stay quick while feeds are ingested
                 "nice", "-n", "10", python, "-m", "celery", "-A", "reader", "worker",
-                "-Q", "feeds,default",
+                "-Q", "interactive,feeds,default",
                 "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY), "--loglevel", "INFO",
             ],
             "beat": [
