@@ -12,7 +12,7 @@ import pytest
 
 from feeds.pipeline import saxdriver
 from feeds.pipeline.parse import parse_feed
-from tests.conftest import shared_path
+from tests.conftest import requires_postgres, shared_path
 
 
 def _feedparser(data: bytes, *, buffered: bool):
@@ -145,6 +145,7 @@ def _rss_items(count: int) -> bytes:
     ).encode()
 
 
+@requires_postgres  # the counted statements are PostgreSQL's (SQLite takes a two-step path)
 @pytest.mark.django_db
 def test_a_refresh_of_a_feed_without_subscribers_runs_no_hook_query_and_a_304_costs_two_statements(
     feed_server,

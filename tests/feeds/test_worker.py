@@ -14,7 +14,7 @@ import pytest
 from feeds.models import Feed
 from feeds.tasks import refresh_due_feeds, refresh_feed
 from reader.models import Subscription
-from tests.conftest import requires_redis
+from tests.conftest import requires_postgres, requires_redis
 from tests.procs import start_worker, stop, wait_for
 
 RSS = {"Content-Type": "application/rss+xml"}
@@ -32,6 +32,7 @@ def _rss(title: str, items: int) -> bytes:
     ).encode()
 
 
+@requires_postgres  # workers and the test write one database concurrently: PostgreSQL
 @requires_redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
