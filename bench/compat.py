@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -49,17 +48,10 @@ def measure() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure on the reading data set (seeding it first if needed)."""
-    from django.apps import apps
+    from bench.reading import use_reading_database
 
-    from bench.reading import READING_DATABASE_URL
-
-    url = os.environ.get("BENCH_READING_DATABASE_URL", READING_DATABASE_URL)
-    if apps.ready:  # `python -m bench` set Django up on another database: run apart
-        child = {**os.environ, "BENCH_DATABASE_URL": url}
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        subprocess.run([sys.executable, "-m", "bench.compat"], env=child, cwd=root, check=True)
+    if not use_reading_database("bench.compat", list(argv or [])):
         return
-    os.environ["BENCH_DATABASE_URL"] = url
     from bench import env
 
     description = env.setup()
@@ -69,9 +61,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"   compat bench needs PostgreSQL; database is {description}: skipped")
         return
     print(f"   database: {description}; load average {os.getloadavg()[0]:.1f}", flush=True)
-    from bench.reading import seed
-
-    seed(reseed=False)
     measure()
 
 

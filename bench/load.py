@@ -616,26 +616,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(list(argv if argv is not None else []))
     if not 1 <= args.users <= 50:
         parser.error("--users: 1 to 50 (1,000 synthetic feeds / 20 per user)")
-    from django.apps import apps
+    from bench.reading import use_reading_database
 
-    from bench.reading import READING_DATABASE_URL
-
-    url = os.environ.get("BENCH_READING_DATABASE_URL", READING_DATABASE_URL)
-    if apps.ready:  # `python -m bench` set Django up on another database: run apart
-        child = {**os.environ, "BENCH_DATABASE_URL": url}
-        child.pop("TIDINGS_BENCH_DATABASE", None)
-        subprocess.run(
-            [sys.executable, "-m", "bench.load", *(argv or [])], env=child, cwd=ROOT, check=True
-        )
+    if not use_reading_database("bench.load", list(argv or [])):
         return
-    os.environ["BENCH_DATABASE_URL"] = url
-    # The reading bench seeds its data set once (a no-op when it is complete).
-    subprocess.run(
-        [sys.executable, "-m", "bench.reading", "--seed-only"],
-        env={**os.environ, "BENCH_READING_DATABASE_URL": url},
-        cwd=ROOT,
-        check=True,
-    )
     from bench import env
 
     description = env.configure()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import sys
 
 
@@ -60,17 +59,10 @@ def measure(samples: int = 30) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure the pages on the reading data set (seeding it first if needed)."""
-    from django.apps import apps
+    from bench.reading import use_reading_database
 
-    from bench.reading import READING_DATABASE_URL
-
-    url = os.environ.get("BENCH_READING_DATABASE_URL", READING_DATABASE_URL)
-    if apps.ready:  # `python -m bench` set Django up on another database: run apart
-        child = {**os.environ, "BENCH_DATABASE_URL": url}
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        subprocess.run([sys.executable, "-m", "bench.pages"], env=child, cwd=root, check=True)
+    if not use_reading_database("bench.pages", list(argv or [])):
         return
-    os.environ["BENCH_DATABASE_URL"] = url
     from bench import env
 
     description = env.setup()
@@ -82,10 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"   database: {description}; load average {os.getloadavg()[0]:.1f}", flush=True)
     from django.core.management import call_command
 
-    from bench.reading import seed
-
     call_command("collectstatic", interactive=False, verbosity=0)  # hashed names, as deployed
-    seed(reseed=False)
     measure()
 
 

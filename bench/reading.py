@@ -575,6 +575,38 @@ def _search_words() -> list[tuple[str, str]]:
     ]
 
 
+def use_reading_database(module: str, argv: list[str], *, seed_first: bool = True) -> bool:
+    """Point this process at the reading data set; False when the work ran in a child instead.
+
+    When ``python -m bench`` already set Django up on another database (the
+    pipeline bench's), ``module`` is run again in a child process with
+    ``argv``; the child must not inherit that configuration
+    (``TIDINGS_BENCH_DATABASE``), or it would measure, and seed, the wrong
+    database. Otherwise ``BENCH_DATABASE_URL`` names the reading database
+    (``BENCH_READING_DATABASE_URL``, default ``tidings_bench_reading``) and,
+    with ``seed_first``, ``bench.reading --seed-only`` loads it once (a no-op
+    when present). Raises ``CalledProcessError`` when a child fails.
+    """
+    from django.apps import apps
+
+    url = os.environ.get("BENCH_READING_DATABASE_URL", READING_DATABASE_URL)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if apps.ready:
+        child = {**os.environ, "BENCH_DATABASE_URL": url}
+        child.pop("TIDINGS_BENCH_DATABASE", None)
+        subprocess.run([sys.executable, "-m", module, *argv], env=child, cwd=root, check=True)
+        return False
+    os.environ["BENCH_DATABASE_URL"] = url
+    if seed_first:
+        subprocess.run(
+            [sys.executable, "-m", "bench.reading", "--seed-only"],
+            env={**os.environ, "BENCH_READING_DATABASE_URL": url},
+            cwd=root,
+            check=True,
+        )
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     """Seed (once) and measure; prints the figures."""
     parser = argparse.ArgumentParser(prog="bench.reading", description=__doc__.split("\n")[0])
@@ -583,17 +615,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed-only", action="store_true", help="load the data set and stop")
     argv = list(argv if argv is not None else [])
     args = parser.parse_args(argv)
-    from django.apps import apps
-
-    url = os.environ.get("BENCH_READING_DATABASE_URL", READING_DATABASE_URL)
-    if apps.ready:  # `python -m bench` set Django up on another database: run apart
-        child = {**os.environ, "BENCH_DATABASE_URL": url}
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        subprocess.run(
-            [sys.executable, "-m", "bench.reading", *argv], env=child, cwd=root, check=True
-        )
+    if not use_reading_database("bench.reading", argv, seed_first=False):
         return
-    os.environ["BENCH_DATABASE_URL"] = url
     from bench import env
 
     description = env.setup()
@@ -604,8 +627,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"   database: {description}", flush=True)
     seed(reseed=args.reseed)
+    vacuum()  # also for --seed-only: the benches that measure on this data set call it first
     if not args.seed_only:
-        vacuum()
         measure(args.samples)
 
 
