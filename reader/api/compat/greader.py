@@ -27,7 +27,6 @@ from accounts.ratelimit import RateLimited, client_ip, guard_login
 from reader import selectors, services
 from reader.api.compat import queries
 from reader.api.compat.item_ids import (
-    KEPT_UNREAD,
     LABEL_PREFIX,
     READ,
     READING_LIST,
@@ -666,4 +665,4 @@ _WRITES = {
     "rename-tag",
     "disable-tag",
 }
-__all__ = ["KEPT_UNREAD", "api", "client_login"]
+__all__ = ["api", "client_login"]
