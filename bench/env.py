@@ -81,6 +81,8 @@ def configure(*, fresh: bool = False) -> str:
         _ensure_postgres_database(url, fresh=fresh)
     elif fresh:
         (VAR / "tidings.sqlite3").unlink(missing_ok=True)
+    # Children started for another bench (bench.reading.use_reading_database) get this back.
+    os.environ.setdefault("TIDINGS_BENCH_OUTER_DATABASE_URL", dev_url)
     os.environ["DATABASE_URL"] = url  # "" = SQLite under TIDINGS_VAR_DIR (var/bench/)
     os.environ["TIDINGS_VAR_DIR"] = str(VAR)
     os.environ["DJANGO_SETTINGS_MODULE"] = "reader.settings"

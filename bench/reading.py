@@ -594,6 +594,9 @@ def use_reading_database(module: str, argv: list[str], *, seed_first: bool = Tru
     if apps.ready:
         child = {**os.environ, "BENCH_DATABASE_URL": url}
         child.pop("TIDINGS_BENCH_DATABASE", None)
+        # This process pointed DATABASE_URL at its own bench database; the child
+        # chooses its own, so it gets the caller's DATABASE_URL back.
+        child["DATABASE_URL"] = os.environ.get("TIDINGS_BENCH_OUTER_DATABASE_URL", "")
         subprocess.run([sys.executable, "-m", module, *argv], env=child, cwd=root, check=True)
         return False
     os.environ["BENCH_DATABASE_URL"] = url
