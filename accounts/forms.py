@@ -15,7 +15,7 @@ from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.ratelimit import client_ip, login_limits
+from accounts.ratelimit import CredentialLock, RateLimited, account_name, client_ip
 
 
 def rate_limit_message(seconds: int) -> str:
@@ -50,8 +50,9 @@ class SignupForm(UserCreationForm):
 
 
 class LoginRateLimitMixin:
-    """For Django's authentication forms: refuse further tries from an IP address or for an
-    account after too many failures (settings.ACCOUNTS_LOGIN_*), with a clear message.
+    """For Django's authentication forms: the shared credential lock (accounts.ratelimit,
+    door ``"login"``) refuses further tries from an IP address or for an account after too
+    many failures at any door (settings.ACCOUNTS_LOGIN_*), with a clear message.
 
     ``rate_limited`` is True after clean() refused for that reason (the view answers 429).
     """
@@ -60,22 +61,21 @@ class LoginRateLimitMixin:
 
     def clean(self):
         ip = client_ip(self.request) if self.request else "unknown"
-        account = (self.cleaned_data.get("username") or "").strip().lower()
-        per_ip, per_account = login_limits()
-        for limit, key in ((per_ip, ip), (per_account, account)):
-            if key and limit.exceeded(key):
-                self.rate_limited = True
-                raise ValidationError(
-                    rate_limit_message(limit.retry_after(key)), code="rate_limited"
-                )
+        account = account_name(self.cleaned_data.get("username") or "")
+        lock = CredentialLock("login", ip)
         try:
-            cleaned = super().clean()
-        except ValidationError:
-            per_ip.hit(ip)
-            if account:
-                per_account.hit(account)
-            raise
-        per_account.reset(account)
+            lock.check(account)
+            try:
+                cleaned = super().clean()
+            except ValidationError:
+                lock.failed(account)
+                raise
+            lock.admit(account)
+        except RateLimited as limited:
+            self.rate_limited = True
+            raise ValidationError(
+                rate_limit_message(limited.retry_after), code="rate_limited"
+            ) from None
         return cleaned
 
 

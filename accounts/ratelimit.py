@@ -1,10 +1,10 @@
-"""Fixed-window rate limits on Django's cache (Redis in production, a file cache under make run).
+"""Fixed-window rate limits on Django's cache (Redis in production, a file cache under make run),
+and the one lock shared by every credential door.
 
 A limit counts *hits* on a key (for example failed sign-ins from one IP address) inside a
 window of ``period`` seconds that starts at the first hit. ``cache.add`` creates the counter
 with its expiry atomically and ``cache.incr`` bumps it atomically on Redis, so concurrent
-web processes share one count. Used by the sign-in and password-reset forms; other callers
-(the Google Reader ClientLogin endpoint, say) can use the same helpers.
+web processes share one count. Used by the sign-in and password-reset forms.
 
 Usage::
 
@@ -13,11 +13,36 @@ Usage::
         raise ValidationError(...)
     ...
     limit.hit(ip)                    # after a failure (or on every request)
+
+Credential doors (``CredentialLock``): the web sign-in form, Google Reader ``ClientLogin``
+and its ``GoogleLogin auth=`` token, HTTP Basic on the REST API, Fever's ``api_key`` and
+Bearer tokens share the counters of ``login_limits()``: one per client address and one per
+account (the lower-cased username; an email address that names exactly one account counts
+for that account). Rules, the same at every door:
+
+- an address or an account over its limit is refused at every door (``RateLimited``, which
+  each door answers 429 in its own error shape) before any credential is checked, and a
+  *valid* credential of a locked account is refused too;
+- a failure counts for the address and, when the attempt names an account (a username, an
+  email, a Google Reader token's user id), for that account;
+- a success forgives only the failures that the same address made on the same account (a
+  per account-and-address counter subtracted from the account's count); it never resets
+  the address counter (an attacker's own good sign-in would reset it) nor failures from
+  other addresses.
+
+When the cache is down (``reader.cache.FailSoftRedisCache`` answers as an empty cache), a
+failure cannot be counted. The door where that failure happened then closes *in this
+process* for ``FAIL_CLOSED_SECONDS``: every attempt at that door, right or wrong, is refused
+with ``RateLimited`` without checking the credential, until the period ends (and again after
+each uncounted failure). Other doors and attempts that do not fail keep working, so an outage
+alone locks nobody out, while guessing during it is held to about one try per door, per
+process, per period.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +53,10 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 T = TypeVar("T")
+
+
+class CacheUnavailable(Exception):
+    """The cache did not store a rate-limit hit (Redis unreachable)."""
 
 
 class RateLimited(Exception):
@@ -61,17 +90,33 @@ class Limit:
         return self.count(key) >= self.max_hits
 
     def hit(self, key: str) -> int:
-        """Record one hit for ``key``; returns the count in the window after this hit."""
+        """Record one hit for ``key``; returns the count in the window after this hit.
+
+        Raises CacheUnavailable when the hit could not be stored (the cache neither adds
+        nor increments: Redis down behind reader.cache.FailSoftRedisCache).
+        """
         counter, start = self._keys(key)
-        if cache.add(counter, 1, timeout=self.period):
-            cache.set(start, time.time(), timeout=self.period)
-            return 1
+        for _ in range(2):
+            if cache.add(counter, 1, timeout=self.period):
+                cache.set(start, time.time(), timeout=self.period)
+                return 1
+            try:
+                return cache.incr(counter)
+            except ValueError:  # expired between add and incr, or no cache at all
+                continue
+        raise CacheUnavailable("rate-limit counter not stored")
+
+    def forgive(self, key: str, hits: int) -> None:
+        """Take ``hits`` back from ``key``'s count (never below zero; the window is kept)."""
+        if hits <= 0:
+            return
+        counter = self._keys(key)[0]
         try:
-            return cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            cache.add(counter, 1, timeout=self.period)
-            cache.set(start, time.time(), timeout=self.period)
-            return 1
+            left = cache.decr(counter, hits)
+        except ValueError:  # expired meanwhile: nothing to forgive
+            return
+        if left <= 0:
+            cache.delete_many(list(self._keys(key)))
 
     def retry_after(self, key: str) -> int:
         """Seconds (at least 1) until the window of ``key`` ends; ``period`` when unknown."""
@@ -114,25 +159,158 @@ def reset_limits() -> tuple[Limit, Limit]:
     )
 
 
-def guard_login(*, ip: str, account: str, attempt: Callable[[], T | None]) -> T | None:
-    """Run a credential check ``attempt()`` under the sign-in limits (login_limits()).
+#: Seconds a door stays closed in this process after a failure the cache could not count.
+FAIL_CLOSED_SECONDS = 60
 
-    For API sign-ins that do not go through the sign-in form, for example GReader
-    ClientLogin: ``guard_login(ip=client_ip(request), account=email, attempt=lambda:
-    services.client_password_check(username=email, password=passwd))``.
-    Raises RateLimited (before calling ``attempt``) when the IP or the account is over its
-    limit. A None result counts one failure for both; a success clears the account's count.
+#: The credential doors (names used in logs and for the fail-closed state).
+DOORS = ("login", "clientlogin", "greader-token", "basic", "fever", "bearer")
+
+_closed_until: dict[str, float] = {}
+_closed_guard = threading.Lock()
+
+
+def account_name(identifier: str) -> str:
+    """The account counter's key for what a client typed: the lower-cased username.
+
+    An email address (anything with ``@`` that is no username) that belongs to exactly one
+    account counts for that account's username, so typing the email or the username hits
+    one counter. Anything else (unknown names included) is counted as typed, lower-cased.
+    At most two queries, and only for values containing ``@``.
     """
-    per_ip, per_account = login_limits()
-    account = (account or "").strip().lower()
-    for limit, key in ((per_ip, ip), (per_account, account)):
-        if key and limit.exceeded(key):
-            raise RateLimited(limit.retry_after(key))
-    result = attempt()
-    if result is None:
-        per_ip.hit(ip)
+    name = (identifier or "").strip().lower()
+    if "@" in name:
+        from accounts.models import User
+
+        if not User.objects.filter(username__iexact=name).exists():
+            usernames = list(
+                User.objects.filter(email__iexact=name).values_list("username", flat=True)[:2]
+            )
+            if len(usernames) == 1:
+                return usernames[0].lower()
+    return name
+
+
+def account_of(user: object) -> str:
+    """The account counter's key for a known user: the lower-cased username (no query)."""
+    return user.get_username().strip().lower()
+
+
+def _pair(account: str, ip: str) -> str:
+    return f"{account}\n{ip}"
+
+
+@dataclass(frozen=True)
+class CredentialLock:
+    """The shared lock as seen from one credential ``door`` (one of DOORS) for client ``ip``.
+
+    Counters are those of login_limits() plus a per (account, address) counter used only to
+    forgive an address its own failures on success. See the module docstring for the rules
+    and for what happens while the cache is down. ``account`` arguments are account_name()
+    values ("" when the attempt names no account). Every method raises RateLimited
+    (``retry_after`` in seconds) when the attempt must be refused.
+    """
+
+    door: str
+    ip: str
+
+    @staticmethod
+    def _limits() -> tuple[Limit, Limit, Limit]:
+        per_ip, per_account = login_limits()
+        pair = Limit("login-account-ip", 2**31, per_account.period)
+        return per_ip, per_account, pair
+
+    def ensure_open(self) -> None:
+        """Refuse (RateLimited) while this door is closed in this process by a cache outage.
+        No cache access: token doors call it before looking a credential up."""
+        self._raise_if_closed()
+
+    def _raise_if_closed(self) -> None:
+        until = _closed_until.get(self.door)
+        if until is not None:
+            left = until - time.monotonic()
+            if left > 0:
+                raise RateLimited(max(1, int(left + 0.999)))
+            with _closed_guard:
+                if _closed_until.get(self.door) == until:
+                    del _closed_until[self.door]
+
+    def _close(self) -> RateLimited:
+        with _closed_guard:
+            _closed_until[self.door] = time.monotonic() + FAIL_CLOSED_SECONDS
+        return RateLimited(FAIL_CLOSED_SECONDS)
+
+    def _counts(self, account: str) -> tuple[int, int, int]:
+        per_ip, per_account, pair = self._limits()
+        keys = [per_ip._keys(self.ip)[0]]
         if account:
-            per_account.hit(account)
-    elif account:
-        per_account.reset(account)
-    return result
+            keys += [per_account._keys(account)[0], pair._keys(_pair(account, self.ip))[0]]
+        values = cache.get_many(keys)
+        counts = [int(values.get(key) or 0) for key in keys] + [0, 0]
+        return counts[0], counts[1], counts[2]
+
+    def check(self, account: str = "") -> int:
+        """Refuse (RateLimited) when the door is closed here, or the address or ``account``
+        is over its limit; otherwise return how many failures this address has on
+        ``account`` (for admit). One cache round trip."""
+        self._raise_if_closed()
+        per_ip, per_account, _ = self._limits()
+        ip_count, account_count, pair_count = self._counts(account)
+        if self.ip and ip_count >= per_ip.max_hits:
+            raise RateLimited(per_ip.retry_after(self.ip))
+        if account and account_count >= per_account.max_hits:
+            raise RateLimited(per_account.retry_after(account))
+        return pair_count
+
+    def failed(self, account: str = "") -> None:
+        """Count one failure for the address and ``account``. When the cache cannot store it,
+        close this door here (see module) and raise RateLimited."""
+        per_ip, per_account, pair = self._limits()
+        try:
+            if self.ip:
+                per_ip.hit(self.ip)
+            if account:
+                per_account.hit(account)
+                pair.hit(_pair(account, self.ip))
+        except CacheUnavailable:
+            raise self._close() from None
+
+    def admit(self, account: str) -> None:
+        """A valid credential for ``account`` was presented: refuse it (RateLimited) when the
+        address or account is locked, else forgive this address's own failures on it."""
+        pending = self.check(account)
+        if pending:
+            _, per_account, pair = self._limits()
+            per_account.forgive(account, pending)
+            pair.reset(_pair(account, self.ip))
+
+    def guard(self, *, account: str, attempt: Callable[[], T | None]) -> T | None:
+        """check(), run ``attempt()``; None counts a failure (failed()), a result is admitted.
+
+        ``account`` is what the client typed (account_name() is applied). Returns the
+        attempt's result (None on a wrong credential); raises RateLimited.
+        """
+        name = account_name(account)
+        self.check(name)
+        result = attempt()
+        if result is None:
+            self.failed(name)
+        else:
+            self.admit(name)
+        return result
+
+
+def reopen_doors() -> None:
+    """Forget every door closed in this process by a cache outage (tests, or an operator)."""
+    with _closed_guard:
+        _closed_until.clear()
+
+
+def guard_login(*, ip: str, account: str, attempt: Callable[[], T | None]) -> T | None:
+    """Run a credential check ``attempt()`` under the shared lock, as door ``"clientlogin"``.
+
+    Kept for callers of the sign-in limits: ``CredentialLock("clientlogin", ip).guard(...)``.
+    Raises RateLimited (before calling ``attempt``) when the IP or the account is over its
+    limit. A None result counts one failure for both; a success forgives this address's own
+    failures on the account.
+    """
+    return CredentialLock("clientlogin", ip).guard(account=account, attempt=attempt)

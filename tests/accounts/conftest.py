@@ -18,9 +18,13 @@ from accounts.models import SignupMode, SiteSettings
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters live in the cache: every test starts with none."""
+    from accounts.ratelimit import reopen_doors
+
     cache.clear()
+    reopen_doors()
     yield
     cache.clear()
+    reopen_doors()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
+from django.core.cache import cache
 
 from accounts import services as accounts
 from tests.reader.factories import CategoryFactory, FeedFactory, SubscriptionFactory, entries
@@ -55,6 +56,18 @@ class World:
         headers["Authorization"] = f"GoogleLogin auth={token}"
         url = f"{self.base}/api/greader/reader/api/0/{path}"
         return requests.request(method, url, headers=headers, timeout=10, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _clean_credential_lock():
+    """Failure counters of the credential lock live in the cache: every test starts with none."""
+    from accounts.ratelimit import reopen_doors
+
+    cache.clear()
+    reopen_doors()
+    yield
+    cache.clear()
+    reopen_doors()
 
 
 @pytest.fixture

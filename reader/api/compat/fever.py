@@ -14,17 +14,18 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import services as accounts
+from accounts.ratelimit import CredentialLock, RateLimited, account_of, client_ip
 from feeds.models import Feed
 from feeds.pipeline.icons import icon_for_feed
 from reader import selectors, services
 from reader.api.compat import queries
 from reader.errors import NotFound, ReaderError
-from reader.models import Subscription
+from reader.models import EntryState, Subscription
 
 #: Items per ``items`` call, as the Fever spec says.
 ITEMS_PER_CALL = 50
@@ -51,7 +52,12 @@ def _int(value: str | None) -> int | None:
 def fever(request: HttpRequest) -> JsonResponse:
     """Answer one Fever call: authentication, then any writes, then every read selector asked."""
     data: dict[str, Any] = {"api_version": 3, "auth": 0}
-    user = accounts.fever_user_for_api_key(_param(request, "api_key") or "")
+    try:
+        user = _authenticate(request)
+    except RateLimited as limited:
+        response = JsonResponse(data, status=429)
+        response["Retry-After"] = str(int(limited.retry_after))
+        return response
     if user is None:
         return JsonResponse(data)
     data["auth"] = 1
@@ -68,7 +74,7 @@ def fever(request: HttpRequest) -> JsonResponse:
         data["favicons"] = _favicons(user)
     if _has(request, "items"):
         data["items"] = _items(request, user)
-        data["total_items"] = queries.visible_entry_count(user=user)
+        data["total_items"] = queries.visible_entry_count(user=user) - len(_unlisted_ids(user))
     if _has(request, "links"):
         data["links"] = []
     if _has(request, "unread_item_ids"):
@@ -76,6 +82,26 @@ def fever(request: HttpRequest) -> JsonResponse:
     if _has(request, "saved_item_ids"):
         data["saved_item_ids"] = _ids(user, "starred")
     return JsonResponse(data)
+
+
+def _authenticate(request: HttpRequest):
+    """The user of the ``api_key``, or None; a door of the shared credential lock.
+
+    A key that matches nobody counts as a failure of the client address (an MD5 names no
+    account); a locked address or account raises RateLimited (answered 429 with
+    Retry-After and the usual ``{"api_version": 3, "auth": 0}`` body).
+    """
+    lock = CredentialLock("fever", client_ip(request))
+    lock.ensure_open()
+    api_key = (_param(request, "api_key") or "").strip()
+    user = accounts.fever_user_for_api_key(api_key) if api_key else None
+    if user is None:
+        if api_key:
+            lock.check()
+            lock.failed()
+        return None
+    lock.admit(account_of(user))
+    return user
 
 
 def _unix(value: datetime | None) -> int:
@@ -138,24 +164,48 @@ def _item(entry) -> dict[str, Any]:
     }
 
 
+def _unlisted_ids(user) -> set[int]:
+    """Ids of entries the user can read but whose feed is not in the ``feeds`` answer: their
+    starred entries of feeds they no longer follow. Fever has no place for an item without
+    its feed (apps drop or mis-file it), so no Fever answer names them. One query."""
+    subscribed = Subscription.objects.filter(user=user, feed_id=OuterRef("entry__feed_id"))
+    return set(
+        EntryState.objects.filter(user=user, starred=True)
+        .exclude(Exists(subscribed))
+        .values_list("entry_id", flat=True)
+    )
+
+
 def _items(request: HttpRequest, user) -> list[dict[str, Any]]:
+    """At most ITEMS_PER_CALL items by ``with_ids``, ``since_id`` (ascending) or ``max_id``
+    (descending, 0 = newest), only items of subscribed feeds (see _unlisted_ids)."""
     with_ids = _param(request, "with_ids")
     if with_ids is not None:
         ids = [i for i in (_int(v) for v in with_ids.split(",")) if i and i > 0]
         entries = queries.entries_by_id(user=user, ids=ids[:ITEMS_PER_CALL])
-    elif _int(_param(request, "since_id")) is not None:
-        since = max(0, _int(_param(request, "since_id")) or 0)
-        entries = queries.entries_by_id_range(user=user, after_id=since, limit=ITEMS_PER_CALL)
-    else:
-        before = _int(_param(request, "max_id")) or 0
+        return [_item(e) for e in entries if e.subscription_id is not None]
+    since = _int(_param(request, "since_id"))
+    after = max(0, since) if since is not None else None
+    before = None if after is not None else max(0, _int(_param(request, "max_id")) or 0)
+    items: list[dict[str, Any]] = []
+    while True:
         entries = queries.entries_by_id_range(
-            user=user, before_id=max(0, before), limit=ITEMS_PER_CALL
+            user=user, after_id=after, before_id=before, limit=ITEMS_PER_CALL
         )
-    return [_item(e) for e in entries]
+        items.extend(_item(e) for e in entries if e.subscription_id is not None)
+        if len(entries) < ITEMS_PER_CALL or len(items) >= ITEMS_PER_CALL:
+            return items[:ITEMS_PER_CALL]
+        # A page thinned by unlisted items: read on so that a short page still means the end.
+        if after is not None:
+            after = entries[-1].pk
+        else:
+            before = entries[-1].pk
 
 
 def _ids(user, status: str) -> str:
-    return ",".join(str(i) for i in sorted(queries.entry_ids(user=user, status=status)))
+    unlisted = _unlisted_ids(user)
+    ids = (i for i in queries.entry_ids(user=user, status=status) if i not in unlisted)
+    return ",".join(str(i) for i in sorted(ids))
 
 
 def _before(request: HttpRequest) -> datetime | None:

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import services as accounts
-from accounts.ratelimit import RateLimited, client_ip, guard_login
+from accounts.ratelimit import CredentialLock, RateLimited, account_of, client_ip
 from reader import selectors, services
-from reader.api.compat import queries
+from reader.api.compat import app_icons, queries
 from reader.api.compat.item_ids import (
     LABEL_PREFIX,
     READ,
@@ -107,24 +107,29 @@ def _header_token(request: HttpRequest) -> str:
     return value.strip() if key.strip().lower() == "auth" else ""
 
 
+def _too_many(limited: RateLimited) -> HttpResponse:
+    """429 in ClientLogin's plain-text shape, with Retry-After (seconds)."""
+    response = _text("Error=TooManyAttempts\n", status=429)
+    response["Retry-After"] = str(int(limited.retry_after))
+    return response
+
+
 @csrf_exempt
 def client_login(request: HttpRequest) -> HttpResponse:
     """``accounts/ClientLogin``: ``Email`` + ``Passwd`` (client password) -> SID/LSID/Auth lines.
 
     JSON ``{SID, LSID, Auth}`` with ``output=json``; 401 on bad credentials; 429 with
-    Retry-After when the sign-in limits of ``accounts.ratelimit`` are exceeded.
+    Retry-After when the shared credential lock (``accounts.ratelimit``, door
+    ``"clientlogin"``) refuses the address or the account.
     """
     email, password = _param(request, "Email").strip(), _param(request, "Passwd")
     try:
-        user = guard_login(
-            ip=client_ip(request),
+        user = CredentialLock("clientlogin", client_ip(request)).guard(
             account=email,
             attempt=lambda: accounts.client_password_check(username=email, password=password),
         )
     except RateLimited as limited:
-        response = _text("Error=TooManyAttempts\n", status=429)
-        response["Retry-After"] = str(int(limited.retry_after))
-        return response
+        return _too_many(limited)
     token = accounts.greader_auth_token(user=user) if user is not None else None
     if token is None:
         response = _text("Error=BadAuthentication\n", status=401)
@@ -137,12 +142,25 @@ def client_login(request: HttpRequest) -> HttpResponse:
 
 
 def _authenticate(request: HttpRequest) -> tuple[Any, str] | None:
-    """(user, token) from the header, or on POST from ``T``; None when neither is valid."""
+    """(user, token) from the header, or on POST from ``T``; None when neither is valid.
+
+    A door of the shared credential lock (``"greader-token"``): a token that does not verify
+    counts as a failure of the client address (the token's user id is not trusted to name
+    an account); raises RateLimited for a locked address or account.
+    """
+    lock = CredentialLock("greader-token", client_ip(request))
+    lock.ensure_open()
     token = _header_token(request)
     if not token and request.method == "POST":
         token = _param(request, "T")
     user = accounts.greader_user_for_token(token) if token else None
-    return (user, token) if user is not None else None
+    if user is None:
+        if token:
+            lock.check()
+            lock.failed()
+        return None
+    lock.admit(account_of(user))
+    return user, token
 
 
 def _edit_token_ok(request: HttpRequest, token: str) -> bool:
@@ -159,11 +177,14 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
     """``reader/api/0/<path>``: authenticate, then route to one handler."""
     if request.method == "OPTIONS":
         return HttpResponse(status=204)
-    auth = _authenticate(request)
+    try:
+        auth = _authenticate(request)
+    except RateLimited as limited:
+        return _too_many(limited)
     if auth is None:
         return _unauthorized()
     user, token = auth
-    path = path.strip("/")
+    path = re.sub(r"/{2,}", "/", path).strip("/")
     if path.startswith("stream/contents"):
         handler, stream = _stream_contents, path[len("stream/contents") :].lstrip("/")
         request.stream_path = stream
@@ -182,6 +203,15 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
         return _text(f"Error={_message(exc)}", status=400)
     except NotFound:
         return _text("Not Found", status=404)
+
+
+@csrf_exempt
+def root(request: HttpRequest) -> HttpResponse:
+    """The bare prefix (``GET /api/greader``, ``/api/greader.php``): plain-text ``OK``, as
+    FreshRSS answers, so apps that probe the URL the user typed accept it."""
+    if request.method == "OPTIONS":
+        return HttpResponse(status=204)
+    return _text("OK")
 
 
 def _message(exc: Exception) -> str:
@@ -208,25 +238,21 @@ def _token(request, user, token):
 
 
 def _tag_list(request, user, token):
-    counts = selectors.unread_counts(user=user)["categories"]
-    tags = [{"id": STARRED}]
+    """The starred state, then one ``{id, label, type: "folder"}`` per category.
+
+    As FreshRSS: ``unread_count`` belongs to tags (``type: "tag"``) only, never to folders (a
+    client library rejects folders that carry it); categories are folders, and Tidings has
+    no per-item tags, so no object carries ``unread_count`` (unread-count gives the counts).
+    """
+    tags: list[dict[str, Any]] = [{"id": STARRED}]
     for category in selectors.category_list(user=user):
         tags.append(
-            {
-                "id": LABEL_PREFIX + category.title,
-                "label": category.title,
-                "type": "folder",
-                "unread_count": counts.get(category.pk, 0),
-            }
+            {"id": LABEL_PREFIX + category.title, "label": category.title, "type": "folder"}
         )
     return _json(request, {"tags": tags}, conditional=True)
 
 
-def _icon_url(feed_id: int) -> str:
-    return f"{settings.SITE_URL}/icons/{feed_id}/"
-
-
-def _subscription_json(sub: Subscription) -> dict[str, Any]:
+def _subscription_json(request: HttpRequest, sub: Subscription) -> dict[str, Any]:
     categories = []
     if sub.category is not None:
         categories.append({"id": LABEL_PREFIX + sub.category.title, "label": sub.category.title})
@@ -236,14 +262,14 @@ def _subscription_json(sub: Subscription) -> dict[str, Any]:
         "categories": categories,
         "url": sub.feed.url,
         "htmlUrl": sub.feed.site_url or sub.feed.url,
-        "iconUrl": _icon_url(sub.feed_id),
+        "iconUrl": app_icons.icon_url(request, sub.feed_id),
         "sortid": f"{sub.pk:08X}",
         "firstitemmsec": str(int(sub.created_at.timestamp() * 1000)),
     }
 
 
 def _subscription_list(request, user, token):
-    subs = [_subscription_json(s) for s in selectors.subscription_list(user=user)]
+    subs = [_subscription_json(request, s) for s in selectors.subscription_list(user=user)]
     return _json(request, {"subscriptions": subs}, conditional=True)
 
 
@@ -480,8 +506,23 @@ def _stream_items_ids(request, user, token):
     return _json(request, data, conditional=True)
 
 
-def _stream_items_contents(request, user, token):
+def _item_ids_or_400(request: HttpRequest) -> list[int]:
+    """The ``i`` values as entry ids (order kept, no repeats); BadRequest (400) when no value
+    is a well-formed item id.
+
+    Shared by ``stream/items/contents`` and ``edit-tag`` so both answer malformed ids the
+    same way: malformed values among good ones are dropped (batch semantics), a request
+    without any good one is a 400. Well-formed ids of unknown or foreign items are not
+    errors (contents skips them, edit-tag changes nothing for them).
+    """
     ids = parse_item_ids(_params(request, "i"))
+    if not ids:
+        raise BadRequest("no valid item id (i)")
+    return ids
+
+
+def _stream_items_contents(request, user, token):
+    ids = _item_ids_or_400(request)
     entries = queries.entries_by_id(user=user, ids=ids)
     if _param(request, "r") == "o":
         entries.sort(key=lambda e: (e.published_at, e.pk))
@@ -494,9 +535,7 @@ def _stream_items_contents(request, user, token):
 
 
 def _edit_tag(request, user, token):
-    ids = parse_item_ids(_params(request, "i"))
-    if not ids:
-        raise BadRequest("no valid item id (i)")
+    ids = _item_ids_or_400(request)
     for tag in _params(request, "a"):
         _apply_tag(user, ids, tag, add=True)
     for tag in _params(request, "r"):
@@ -665,4 +704,4 @@ _WRITES = {
     "rename-tag",
     "disable-tag",
 }
-__all__ = ["api", "client_login"]
+__all__ = ["api", "client_login", "root"]

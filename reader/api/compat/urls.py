@@ -1,18 +1,26 @@
-"""Client APIs under /api/: Google Reader (/api/greader/ and FreshRSS's /api/greader.php/)
-and Fever (/api/fever/)."""
+"""Client APIs under /api/: Google Reader (/api/greader/ and FreshRSS's /api/greader.php/),
+Fever (/api/fever/) and the feed icons they advertise (/api/icons/<feed id>/<signature>/).
+
+Google Reader paths tolerate what FreshRSS tolerates: doubled and trailing slashes
+(``/api/greader//accounts/ClientLogin``), a duplicated ``/api/greader.php`` prefix, and the
+bare prefix (``GET /api/greader``) answering ``OK``.
+"""
+
+from __future__ import annotations
 
 from django.urls import path, re_path
 
-from reader.api.compat import fever, greader
+from reader.api.compat import app_icons, fever, greader
 
 urlpatterns = [
     path("fever/", fever.fever, name="fever"),
     path("fever", fever.fever),
     path("fever.php", fever.fever),
+    path("icons/<int:feed_id>/<str:signature>/", app_icons.app_icon, name="app_icon"),
 ]
-for prefix in ("greader", "greader.php", r"greader\.php/api/greader\.php"):
-    p = prefix.replace(".", r"\.") if "\\" not in prefix else prefix
+for prefix in (r"greader", r"greader\.php", r"greader\.php/+api/+greader\.php"):
     urlpatterns += [
-        re_path(rf"^{p}/accounts/ClientLogin/?$", greader.client_login),
-        re_path(rf"^{p}/reader/api/0/(?P<path>.*)$", greader.api),
+        re_path(rf"^{prefix}/*$", greader.root),
+        re_path(rf"^{prefix}/+accounts/+ClientLogin/*$", greader.client_login),
+        re_path(rf"^{prefix}/+reader/+api/+0/*(?P<path>.*)$", greader.api),
     ]
