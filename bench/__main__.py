@@ -16,6 +16,7 @@ MODULES = [
     "bench.reading",  # H5: reading at a million entries
     "bench.api",  # H6: the entries-list endpoint over HTTP (gunicorn), on the reading data set
     "bench.compat",  # Google Reader / Fever id sets at 10,000 ids
+    "bench.credentials",  # Bearer and HTTP Basic on /api/v1/me/: first call, then p50/p95
     "bench.pages",  # web pages: server time for a user with 200 subscriptions
     "bench.load",  # H15: 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
 ]
