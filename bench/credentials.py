@@ -21,7 +21,7 @@ import time
 
 PATH = "/api/v1/me/"
 USERNAME = "bench-credentials"
-CLIENT_PASSWORD = "bench-client-password-4471"
+CLIENT_PASSWORD = "bench-client-password-4471"  # noqa: S105 (a bench-only account)
 
 
 def _get(port: int, authorization: str) -> float:

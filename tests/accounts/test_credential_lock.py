@@ -263,9 +263,7 @@ def test_basic_remembers_a_verified_client_password(keys, monkeypatch):
     assert checks == ["alice", "alice"]
 
 
-def test_a_remembered_password_is_dropped_when_it_changes_or_the_account_is_disabled(
-    alice, keys
-):
+def test_a_remembered_password_is_dropped_when_it_changes_or_the_account_is_disabled(alice, keys):
     assert basic("10.7.0.2", "alice", SECRET) == "ok"
     services.client_password_set(user=alice, password="the-new-app-secret-8")
     assert basic("10.7.0.2", "alice", SECRET) == "refused"

@@ -154,7 +154,8 @@ def test_icon_urls_cannot_be_guessed(world):
     assert requests.get(world.base + good, timeout=10).status_code == 200
     other = world.shared_feed.pk
     signature = good.rstrip("/").rsplit("/", 1)[1]
-    assert requests.get(f"{world.base}/api/icons/{other}/{signature}/", timeout=10).status_code == 404
+    forged = requests.get(f"{world.base}/api/icons/{other}/{signature}/", timeout=10)
+    assert forged.status_code == 404
     assert requests.get(f"{world.base}/api/icons/{other}/x/", timeout=10).status_code == 404
     missing = icon_path(999999)
     assert requests.get(world.base + missing, timeout=10).status_code == 404
