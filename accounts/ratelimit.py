@@ -23,8 +23,9 @@ for that account). Rules, the same at every door:
 - an address or an account over its limit is refused at every door (``RateLimited``, which
   each door answers 429 in its own error shape) before any credential is checked, and a
   *valid* credential of a locked account is refused too;
-- a failure counts for the address and, when the attempt names an account (a username, an
-  email, a Google Reader token's user id), for that account;
+- a failure counts for the address and, when the attempt names an account (a username or
+  an email typed at the sign-in form, ClientLogin or HTTP Basic), for that account; a wrong
+  Fever key, Bearer token or Google Reader token names none and counts for the address only;
 - a success forgives only the failures that the same address made on the same account (a
   per account-and-address counter subtracted from the account's count); it never resets
   the address counter (an attacker's own good sign-in would reset it) nor failures from
@@ -89,11 +90,12 @@ class Limit:
         """True when ``key`` already has ``max_hits`` hits in the current window."""
         return self.count(key) >= self.max_hits
 
-    def hit(self, key: str) -> int:
+    def hit(self, key: str, *, strict: bool = False) -> int:
         """Record one hit for ``key``; returns the count in the window after this hit.
 
-        Raises CacheUnavailable when the hit could not be stored (the cache neither adds
-        nor increments: Redis down behind reader.cache.FailSoftRedisCache).
+        When the cache stores nothing (Redis down behind reader.cache.FailSoftRedisCache:
+        ``add`` and ``incr`` both fail), returns 1, or with ``strict`` raises
+        CacheUnavailable so that the caller can fail closed.
         """
         counter, start = self._keys(key)
         for _ in range(2):
@@ -104,7 +106,9 @@ class Limit:
                 return cache.incr(counter)
             except ValueError:  # expired between add and incr, or no cache at all
                 continue
-        raise CacheUnavailable("rate-limit counter not stored")
+        if strict:
+            raise CacheUnavailable("rate-limit counter not stored")
+        return 1
 
     def forgive(self, key: str, hits: int) -> None:
         """Take ``hits`` back from ``key``'s count (never below zero; the window is kept)."""
@@ -267,10 +271,10 @@ class CredentialLock:
         per_ip, per_account, pair = self._limits()
         try:
             if self.ip:
-                per_ip.hit(self.ip)
+                per_ip.hit(self.ip, strict=True)
             if account:
-                per_account.hit(account)
-                pair.hit(_pair(account, self.ip))
+                per_account.hit(account, strict=True)
+                pair.hit(_pair(account, self.ip), strict=True)
         except CacheUnavailable:
             raise self._close() from None
 
