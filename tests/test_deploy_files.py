@@ -15,7 +15,7 @@ COMPOSE = ROOT / "docker" / "compose.yml"
 
 
 def _settings_env_names() -> set[str]:
-    source = (ROOT / "reader" / "settings.py").read_text()
+    source = (ROOT / "reader" / "project" / "settings.py").read_text()
     return set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z_][A-Z0-9_]*)\"", source))
 
 
