@@ -33,6 +33,7 @@ fmt: .venv/.installed
 
 test: .venv/.installed
 	$(PY) -m ruff check .
+	.venv/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py compile_translations
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,7 @@
 """The entries-list endpoint over HTTP: ``python -m bench api`` (or ``python -m bench.api``).
 
 On the million-entry data set of ``bench.reading`` (seeded by it, once, in its own
-database), starts a real server process (gunicorn, ``reader.wsgi``, sync workers,
+database), starts a real server process (gunicorn, ``reader.project.wsgi``, sync workers,
 DEBUG off) on a free loopback port and measures ``GET /api/v1/entries/?status=unread&limit=50``
 with a bearer token of a seeded user:
 
@@ -64,7 +64,7 @@ def _start_server(port: int, workers: int) -> subprocess.Popen:
         sys.executable,
         "-m",
         "gunicorn",
-        "reader.wsgi:application",
+        "reader.project.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

@@ -85,7 +85,7 @@ def configure(*, fresh: bool = False) -> str:
     os.environ.setdefault("TIDINGS_BENCH_OUTER_DATABASE_URL", dev_url)
     os.environ["DATABASE_URL"] = url  # "" = SQLite under TIDINGS_VAR_DIR (var/bench/)
     os.environ["TIDINGS_VAR_DIR"] = str(VAR)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "reader.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "reader.project.settings"
     os.environ.setdefault("TIDINGS_DEV", "1")
     os.environ["REDIS_URL"] = ""  # file cache and filesystem broker under var/bench/
     os.environ["FETCH_ALLOWED_NETWORKS"] = "127.0.0.0/8"

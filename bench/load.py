@@ -3,7 +3,7 @@
 Issue 10, "Load". On the million-entry data set of ``bench.reading`` (its database
 ``tidings_bench_reading``, seeded by it once; never re-seeded here), everything on loopback:
 
-- gunicorn (``reader.wsgi``, ``--workers 4`` gthread workers of 4 threads, DEBUG off) on a
+- gunicorn (``reader.project.wsgi``, ``--workers 4`` gthread workers of 4 threads, DEBUG off) on a
   free 127.0.0.1 port, and 2 Celery worker processes (``--pool solo``, queues
   ``interactive,feeds,default``), all on a Redis database of their own (``BENCH_LOAD_REDIS_URL``,
   default ``redis://127.0.0.1:6379/12``, emptied before and after);
@@ -106,7 +106,7 @@ def _stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
 
 
 def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int):
-    args = [sys.executable, "-m", "gunicorn", "reader.wsgi:application",
+    args = [sys.executable, "-m", "gunicorn", "reader.project.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--worker-class", "gthread", "--threads", str(threads), "--backlog", "512",
             "--timeout", "60", "--graceful-timeout", "5", "--keep-alive", "5",
@@ -116,7 +116,7 @@ def _start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int):
 
 def _start_celery(env: dict[str, str], index: int, nice: int = 0) -> subprocess.Popen:
     prefix = ["nice", "-n", str(nice)] if nice else []
-    args = [*prefix, sys.executable, "-m", "celery", "-A", "reader", "worker",
+    args = [*prefix, sys.executable, "-m", "celery", "-A", "reader.project", "worker",
             "-Q", "interactive,feeds,default", "--pool", "solo", "--concurrency", "1",
             "--loglevel", "WARNING",
             "-n", f"bench-load-{index}@%h",
@@ -665,7 +665,7 @@ def main(argv: list[str] | None = None) -> None:
             procs.append(_start_gunicorn(child_env, port, args.workers, args.threads))
             workers = [_start_celery(child_env, n, args.nice) for n in range(args.celery)]
             procs.extend(workers)
-            from reader.celery import app as celery_app
+            from reader.project.celery import app as celery_app
 
             _wait(lambda: _port_open(port), timeout=60, what="gunicorn", procs=procs)
             _wait(

@@ -258,7 +258,7 @@ class DirectoryRemoval(models.Model):
 class FetchLog(models.Model):
     """One fetch of one feed: outcome, HTTP status, duration (s), bytes, entries new/updated.
 
-    Written by ``feeds.metrics.record_fetch``; rows older than a day are folded
+    Written by ``feeds.fetch_log.record_fetch``; rows older than a day are folded
     into ``FetchRollup`` so that the Prometheus counters stay monotonic.
     ``outcome`` is "ok", "not_modified" or an error kind (the fetch error kinds
     of feeds.pipeline.fetch, "parse", "not_a_feed", "error").

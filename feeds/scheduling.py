@@ -194,7 +194,7 @@ def feeds_claim_due(*, limit: int, now: datetime | None = None) -> list[int]:
     feed. PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` in one transaction,
     so concurrent claimers skip each other's rows instead of waiting. SQLite:
     ``select_for_update`` is a no-op, and the transaction starts with ``BEGIN
-    IMMEDIATE`` (reader/settings.py), which serializes claimers. A claim whose
+    IMMEDIATE`` (reader/project/settings.py), which serializes claimers. A claim whose
     task is lost expires, and the feed becomes due again.
     """
     now = now or timezone.now()

@@ -22,8 +22,8 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from feeds import scheduling
+from feeds.fetch_log import ROLLUP_EVERY, fetchlog_rollup, record_fetch
 from feeds.fetch_options import fetch_kwargs
-from feeds.metrics import ROLLUP_EVERY, fetchlog_rollup, record_fetch
 from feeds.models import Entry, EntryTombstone, Feed, FeedIcon, FetchLog, Source
 from feeds.pipeline.fetch import FetchError, FetchResult, check_url, fetch
 from feeds.pipeline.parse import NotAFeedError, ParseError, parse_feed
@@ -152,7 +152,7 @@ def feed_refresh(*, feed_id: int, force: bool = False) -> RefreshResult:
     ``last_error_kind``, ``last_status``, ``first_error_at``, back-off) and
     returned. HTTP errors never delete entries. A 304 costs no parse and two SQL
     statements on PostgreSQL: the lease, then the fetch bookkeeping UPDATE and the
-    FetchLog row (``feeds.metrics``) in one statement (``_bookkeep``). Each fetch is
+    FetchLog row (``feeds.fetch_log``) in one statement (``_bookkeep``). Each fetch is
     logged as one structured INFO line (logger ``tidings.fetch``).
 
     Raises only for database errors (the lease then expires after
@@ -342,7 +342,7 @@ def _after_store(
 def _bookkeep(feed_id: int, fields: dict, result: RefreshResult) -> None:
     """Write a fetch's bookkeeping on the feed (``UPDATE`` of ``fields``, as
     ``Feed.objects.filter(pk=feed_id).update(**fields)``) and its FetchLog row, which
-    ``feeds.metrics.record_fetch`` would write for ``result``.
+    ``feeds.fetch_log.record_fetch`` would write for ``result``.
 
     PostgreSQL: ONE statement, ``WITH bookkept AS (UPDATE feeds_feed ...) INSERT INTO
     feeds_fetchlog ... RETURNING id``, committed asynchronously like the rest of fetch
@@ -350,7 +350,7 @@ def _bookkeep(feed_id: int, fields: dict, result: RefreshResult) -> None:
     transaction, no BEGIN/SET/SAVEPOINT/COMMIT round trips). The FetchLog part cannot
     fail on its own (no foreign key, values cut to their column sizes as record_fetch
     does), so folding it in does not let metrics fail a refresh. Every
-    ``metrics.ROLLUP_EVERY``-th row folds old rows after commit, as record_fetch does.
+    ``fetch_log.ROLLUP_EVERY``-th row folds old rows after commit, as record_fetch does.
     Elsewhere (SQLite): the UPDATE, then ``record_fetch``. Raises database errors.
     """
     if connection.vendor != "postgresql":
@@ -401,7 +401,7 @@ def _bookkeep(feed_id: int, fields: dict, result: RefreshResult) -> None:
 
 
 def _rollup() -> None:
-    """``metrics.fetchlog_rollup`` that never fails a refresh (as in ``record_fetch``)."""
+    """``fetch_log.fetchlog_rollup`` that never fails a refresh (as in ``record_fetch``)."""
     try:
         fetchlog_rollup()
     except Exception:

@@ -1,7 +1,7 @@
 """Thin Celery tasks of the feeds app: they take ids and call one service.
 
 All are idempotent and acknowledged late (a worker killed mid-task gets its
-message redelivered; reader/celery.py also sets ``task_reject_on_worker_lost``):
+message redelivered; reader/project/celery.py also sets ``task_reject_on_worker_lost``):
 a second ``refresh_feed`` of the same feed finds it not due (or leased) and
 does nothing; a second ``prune_entries`` finds nothing left to prune.
 Services are imported inside the tasks so that the worker starts (and other
@@ -26,7 +26,7 @@ logger = logging.getLogger("tidings.fetch")
 CLAIM_BATCH = 500
 CLAIM_MAX_PER_RUN = 10_000
 
-# Queues of refresh_feed (reader/celery.py): workers list INTERACTIVE_QUEUE first.
+# Queues of refresh_feed (reader/project/celery.py): workers list INTERACTIVE_QUEUE first.
 FEEDS_QUEUE = "feeds"
 INTERACTIVE_QUEUE = "interactive"
 
@@ -48,7 +48,7 @@ def refresh_feed_enqueue(*, feed_id: int, force: bool = False, interactive: bool
 
     ``interactive=True`` (someone is waiting: the first fetch of a feed a person just
     subscribed to, "refresh now"/retry) sends it to queue ``interactive``, which workers
-    consume before ``feeds`` (reader/celery.py), so it does not wait behind the scheduler's
+    consume before ``feeds`` (reader/project/celery.py), so it does not wait behind the scheduler's
     or an OPML import's backlog; otherwise queue ``feeds``. Outside a transaction it is
     sent at once (``transaction.on_commit``). When the broker is unreachable the send is
     logged and dropped, never raised into the caller (whose rows are already committed):

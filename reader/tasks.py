@@ -4,21 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reader.health import heartbeat_record
-
-
-@shared_task(name="reader.tasks.record_beat_heartbeat")
-def record_beat_heartbeat() -> None:
-    """Scheduled by beat every 30 s and run by a worker: proves beat is alive."""
-    heartbeat_record(name="beat")
-
-
-@shared_task(name="reader.tasks.ping")
-def ping(token: str) -> str:
-    """Write ``token`` as a heartbeat name; used by tests to prove a worker runs tasks."""
-    heartbeat_record(name=f"ping:{token}"[:64])
-    return token
-
 
 @shared_task(name="reader.tasks.import_opml", acks_late=True, ignore_result=True)
 def import_opml(job_id: int) -> str:

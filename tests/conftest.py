@@ -81,7 +81,7 @@ def project_env():
     # The browser tests relax Django's async guard in this process only; children are
     # real deployments of the app and keep it (check --deploy refuses the variable).
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env["DJANGO_SETTINGS_MODULE"] = "reader.settings_test"
+    env["DJANGO_SETTINGS_MODULE"] = "reader.project.settings_test"
     env["PYTHONPATH"] = str(ROOT)
     env["DATABASE_URL"] = child_database_url()
     return env

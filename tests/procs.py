@@ -87,7 +87,7 @@ def start_worker(
 ) -> subprocess.Popen:
     """A Celery worker of the ``reader`` app in its own process group."""
     name = f"h9-{uuid.uuid4().hex[:8]}@%h"
-    args = [sys.executable, "-m", "celery", "-A", "reader", "worker", "-Q", queues,
+    args = [sys.executable, "-m", "celery", "-A", "reader.project", "worker", "-Q", queues,
             "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", name]  # fmt: skip
     return _spawn(args, env, log)
@@ -96,9 +96,10 @@ def start_worker(
 def start_gunicorn(
     env: dict[str, str], port: int, *, threads: int = 4, workers: int = 1, log: Path | None = None
 ) -> subprocess.Popen:
-    """gunicorn serving ``reader.wsgi`` on 127.0.0.1:``port``, once it accepts connections."""
+    """gunicorn serving ``reader.project.wsgi`` on 127.0.0.1:``port``, once it accepts
+    connections."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    args = [gunicorn, "reader.wsgi:application", "--bind", f"127.0.0.1:{port}",
+    args = [gunicorn, "reader.project.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--threads", str(threads), "--timeout", "30",
             "--graceful-timeout", "5", "--log-level", "warning"]  # fmt: skip
     proc = _spawn(args, env, log)

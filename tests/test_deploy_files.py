@@ -15,7 +15,7 @@ COMPOSE = ROOT / "docker" / "compose.yml"
 
 
 def _settings_env_names() -> set[str]:
-    source = (ROOT / "reader" / "settings.py").read_text()
+    source = (ROOT / "reader" / "project" / "settings.py").read_text()
     return set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z_][A-Z0-9_]*)\"", source))
 
 
@@ -34,15 +34,15 @@ def test_compose_has_the_five_services_with_health_checks():
 
 def test_compose_commands_run_the_right_process():
     services = yaml.safe_load(COMPOSE.read_text())["services"]
-    assert "gunicorn reader.wsgi" in services["web"]["command"]
+    assert "gunicorn reader.project.wsgi" in services["web"]["command"]
     assert "migrate" in services["web"]["command"]
     assert services["worker"]["command"][:7] == [
-        "nice", "-n", "10", "celery", "-A", "reader", "worker"
+        "nice", "-n", "10", "celery", "-A", "reader.project", "worker"
     ]  # fmt: skip
     # interactive first: a refresh someone waits for is taken before the feeds backlog
     worker = services["worker"]["command"]
     assert worker[worker.index("-Q") + 1] == "interactive,feeds,default"
-    assert services["beat"]["command"][:4] == ["celery", "-A", "reader", "beat"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "reader.project", "beat"]
 
 
 def test_compose_keeps_data_in_named_volumes():

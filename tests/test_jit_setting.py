@@ -2,7 +2,7 @@
 
 The unread counts of a user with 200 subscriptions have an estimated cost above
 PostgreSQL's jit_above_cost, and compiling them took ~20 ms for a ~5 ms query
-(bench/pages.py); reader/settings.py sets jit=off through the connection's startup options.
+(bench/pages.py); reader/project/settings.py sets jit=off through the connection's startup options.
 """
 
 from __future__ import annotations

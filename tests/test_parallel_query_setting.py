@@ -2,7 +2,7 @@
 
 The unread list and the unread counts get parallel plans (Gather over a parallel seq scan of
 reader_subscription) that take 2-4x longer than the serial index plans when a few cores serve
-concurrent requests (bench/load.py); reader/settings.py sets max_parallel_workers_per_gather
+concurrent requests (bench/load.py); reader/project/settings.py sets max_parallel_workers_per_gather
 through the connection's startup options.
 """
 

@@ -21,5 +21,5 @@ class WhoAmI(APIView):
 
 urlpatterns = [
     path("whoami/", WhoAmI.as_view()),
-    path("", include("reader.urls")),
+    path("", include("reader.project.urls")),
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from feeds.metrics import queue_lengths, record_fetch
+from feeds.fetch_log import record_fetch
 from feeds.models import Feed, FetchLog, Source, SourceCategory
 from reader.models import Subscription
+from reader.project.site_figures import queue_lengths
 from tests.admin.conftest import make_entries, make_feed, subscribe
 
 pytestmark = pytest.mark.django_db

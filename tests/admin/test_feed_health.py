@@ -9,10 +9,11 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from feeds.fetch_log import record_fetch
 from feeds.health import average_entry_interval
-from feeds.metrics import queue_lengths, record_fetch
 from feeds.models import Feed, FetchLog, Source
-from reader.health import heartbeat_record
+from reader.project.health import heartbeat_record
+from reader.project.site_figures import queue_lengths
 from tests.admin.conftest import make_entries, make_feed, subscribe
 from tests.conftest import requires_redis
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from feeds.metrics import fetchlog_rollup, record_fetch
+from feeds.fetch_log import fetchlog_rollup, record_fetch
 from feeds.models import FetchLog, FetchRollup
-from reader.logformat import JsonFormatter
+from reader.project.log_format import JsonFormatter
 from tests.admin.conftest import make_entries, make_feed, subscribe
 from tests.conftest import requires_redis
 

@@ -9,8 +9,8 @@ import pytest
 from feeds.fulltext import fulltext_extract
 from feeds.models import Entry, Feed
 from feeds.services import feed_get_or_create, feed_refresh
-from reader.celery import app
 from reader.models import Subscription
+from reader.project.celery import app
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 from feeds import scheduling
 from feeds.models import Feed
 from feeds.services import FeedRetryRefused, feed_get_or_create, feed_refresh, feed_retry
-from reader.celery import app
 from reader.models import Subscription
+from reader.project.celery import app
 
 pytestmark = pytest.mark.django_db
 

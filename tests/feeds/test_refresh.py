@@ -93,7 +93,7 @@ def test_the_second_refresh_is_a_304_that_parses_nothing_and_writes_one_update(f
     assert request.headers["If-None-Match"] == 'W/"abc-1"'
     assert request.headers["If-Modified-Since"] == "Sun, 01 Mar 2026 10:00:00 GMT"
     # The lease (UPDATE ... RETURNING) and the bookkeeping UPDATE (on PostgreSQL folded with
-    # the fetch log row of feeds.metrics into one statement): no SELECT, no parse, no entry
+    # the fetch log row of feeds.fetch_log into one statement): no SELECT, no parse, no entry
     # write.
     sql = [
         q["sql"]

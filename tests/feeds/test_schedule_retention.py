@@ -10,8 +10,8 @@ from django.utils import timezone
 from feeds.models import Entry, EntryTombstone, Feed
 from feeds.services import entries_prune
 from feeds.tasks import prune_entries
-from reader.celery import app
 from reader.models import EntryState
+from reader.project.celery import app
 
 pytestmark = pytest.mark.django_db
 

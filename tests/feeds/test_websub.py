@@ -25,8 +25,8 @@ from django.utils import timezone
 from feeds import websub
 from feeds.models import Feed, WebSubSubscription
 from feeds.services import feed_get_or_create, feed_refresh
-from reader.celery import app
 from reader.models import Subscription
+from reader.project.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,7 +16,7 @@ from tests.procs import start_worker, stop, wait_for
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_task_through_redis(project_env):
-    from reader.tasks import ping
+    from reader.project.tasks import ping
 
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     worker = start_worker(project_env)

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from reader.health import heartbeat_record
 from reader.models import Heartbeat
+from reader.project.health import heartbeat_record
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ ITEMS = [
 @pytest.fixture
 def eager_tasks():
     """Run Celery tasks in-process, as a worker would (the task code is the real one)."""
-    from reader.celery import app
+    from reader.project.celery import app
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True

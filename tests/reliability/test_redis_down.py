@@ -4,7 +4,7 @@ Real processes on a PRIVATE redis-server (a spare loopback port; the shared one 
 touched): gunicorn and a Celery worker use it as broker and cache. While it is down:
 
 - pages and API reads answer 200; marking read (a database write) still works: the cache that
-  holds throttles and rate limits fails soft (reader.cache.FailSoftRedisCache);
+  holds throttles and rate limits fails soft (reader.project.cache.FailSoftRedisCache);
 - subscribing answers as usual and stores the subscription; the refresh it would have enqueued
   is not lost: the new feed is due, and the scheduler claims it once the broker is back;
 - "refresh now" runs in the request (no queue) and works;

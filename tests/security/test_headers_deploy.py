@@ -1,11 +1,11 @@
 """Production settings: ``check --deploy`` is clean and responses carry the security headers.
 
-Runs in child processes on ``reader.settings`` (not the test settings) with a production-like
-environment: a real SECRET_KEY, DEBUG=0, TIDINGS_DEV=0 and the HSTS/SSL variables an operator
-sets behind TLS (README, configuration). Headers checked: Strict-Transport-Security,
-X-Content-Type-Options, Referrer-Policy, X-Frame-Options and CSP frame-ancestors, the CSP of
-the web UI, Cross-Origin-Opener-Policy; cookies: session Secure + HttpOnly + SameSite=Lax,
-CSRF Secure; plain HTTP is redirected to HTTPS.
+Runs in child processes on ``reader.project.settings`` (not the test settings) with a
+production-like environment: a real SECRET_KEY, DEBUG=0, TIDINGS_DEV=0 and the HSTS/SSL
+variables an operator sets behind TLS (README, configuration). Headers checked:
+Strict-Transport-Security, X-Content-Type-Options, Referrer-Policy, X-Frame-Options and CSP
+frame-ancestors, the CSP of the web UI, Cross-Origin-Opener-Policy; cookies: session Secure +
+HttpOnly + SameSite=Lax, CSRF Secure; plain HTTP is redirected to HTTPS.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PRODUCTION = {
-    "DJANGO_SETTINGS_MODULE": "reader.settings",
+    "DJANGO_SETTINGS_MODULE": "reader.project.settings",
     "DEBUG": "0",
     "TIDINGS_DEV": "0",
     "SECURE_HSTS_SECONDS": "31536000",

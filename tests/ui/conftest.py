@@ -163,7 +163,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         database_url = child_database_url()
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="reader.settings_test",
+        DJANGO_SETTINGS_MODULE="reader.project.settings_test",
         PYTHONPATH=str(ROOT),
         DATABASE_URL=database_url,
         REDIS_URL=settings.REDIS_URL,

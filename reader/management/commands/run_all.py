@@ -28,12 +28,12 @@ class Command(BaseCommand):
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
             "worker": [  # niced: pages stay quick while feeds are ingested
-                "nice", "-n", "10", python, "-m", "celery", "-A", "reader", "worker",
+                "nice", "-n", "10", python, "-m", "celery", "-A", "reader.project", "worker",
                 "-Q", "interactive,feeds,default",
                 "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY), "--loglevel", "INFO",
             ],
             "beat": [
-                python, "-m", "celery", "-A", "reader", "beat", "--loglevel", "INFO",
+                python, "-m", "celery", "-A", "reader.project", "beat", "--loglevel", "INFO",
                 "--schedule", str(var / "celerybeat-schedule"),
             ],
         }  # fmt: skip

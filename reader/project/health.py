@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+
+from reader.models import Heartbeat
+from reader.project.celery import app
 
 #: A heartbeat older than this (seconds) counts as a dead process.
 HEARTBEAT_MAX_AGE = 90
@@ -16,19 +19,20 @@ HEARTBEAT_MAX_AGE = 90
 
 def heartbeat_record(name: str) -> None:
     """Upsert the heartbeat row ``name`` with the current time."""
-    from reader.models import Heartbeat
-
     Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
 
 
 def heartbeat_age(name: str) -> float | None:
     """Seconds since heartbeat ``name`` was last recorded, or None if never."""
-    from reader.models import Heartbeat
-
     row = Heartbeat.objects.filter(name=name).first()
     if row is None:
         return None
     return (timezone.now() - row.seen_at).total_seconds()
+
+
+def heartbeat_ages() -> dict[str, float | None]:
+    """``{"worker": seconds, "beat": seconds}`` since each heartbeat, None if never seen."""
+    return {name: heartbeat_age(name) for name in ("worker", "beat")}
 
 
 def _check_database() -> tuple[bool, str]:
@@ -41,8 +45,6 @@ def _check_database() -> tuple[bool, str]:
 
 
 def _check_broker() -> tuple[bool, str]:
-    from reader.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
@@ -76,10 +78,17 @@ def health_report() -> dict:
     return {"status": status, "checks": checks, "time": timezone.now().isoformat()}
 
 
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """GET /healthz: the health report as JSON, 200 when all ok, else 503."""
     report = health_report()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 
-__all__ = ["HEARTBEAT_MAX_AGE", "health_report", "healthz", "heartbeat_age", "heartbeat_record"]
+__all__ = [
+    "HEARTBEAT_MAX_AGE",
+    "health_report",
+    "healthz",
+    "heartbeat_age",
+    "heartbeat_ages",
+    "heartbeat_record",
+]

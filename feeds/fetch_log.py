@@ -1,11 +1,13 @@
-"""Fetch outcomes and the operational figures behind the admin summary and ``/metrics``.
+"""The fetch log: recording each fetch's outcome (what the worker writes) and reading it back.
 
 Web and worker are separate processes (often on separate machines), so nothing
 here keeps in-process counters: ``record_fetch`` writes one ``FetchLog`` row per
 fetch (and the one structured log line), and every figure is computed from the
-database or the broker when it is asked for. ``FetchLog`` rows older than
-``FETCH_LOG_KEEP`` are folded into ``FetchRollup`` totals so that the Prometheus
-counters and histogram stay monotonic (the Prometheus data model for counters).
+database when it is asked for. ``FetchLog`` rows older than ``FETCH_LOG_KEEP`` are
+folded into ``FetchRollup`` totals so that the Prometheus counters and histogram
+stay monotonic (the Prometheus data model for counters). The site-wide figures and
+the Prometheus collector that read this log are in ``reader.project.site_figures``
+and ``reader.project.operations``.
 """
 
 from __future__ import annotations
@@ -13,21 +15,13 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-)
 
-from feeds.models import Entry, Feed, FetchLog, FetchRollup
+from feeds.models import FetchLog, FetchRollup
 
 logger = logging.getLogger("tidings.fetch")
 
@@ -38,8 +32,6 @@ FETCH_LOG_KEEP = timedelta(hours=24)
 #: Fold old rows into the rollup once every this many fetches, at most this many at a time.
 ROLLUP_EVERY = 200
 ROLLUP_BATCH = 5000
-#: Celery queues of Tidings (see reader/celery.py).
-QUEUES = ("interactive", "feeds", "default")
 #: Outcomes that are not errors.
 SUCCESS_OUTCOMES = ("ok", "not_modified")
 
@@ -115,7 +107,8 @@ def _log_fetch(feed_id, outcome, status, duration, bytes_, new, updated, error) 
     )
 
 
-def _bucket_label(bound: float) -> str:
+def bucket_label(bound: float) -> str:
+    """The Prometheus ``le`` label of a histogram bound: ``"0.5"``, ``"+Inf"``."""
     return "+Inf" if math.isinf(bound) else repr(float(bound))
 
 
@@ -145,7 +138,7 @@ def fetchlog_rollup(*, older_than: datetime | None = None, batch: int = ROLLUP_B
             t["n"] += new
             t["u"] += updated
             t.setdefault("buckets", Counter()).update(
-                _bucket_label(b) for b in (*DURATION_BUCKETS, math.inf) if duration <= b
+                bucket_label(b) for b in (*DURATION_BUCKETS, math.inf) if duration <= b
             )
         FetchRollup.objects.bulk_create(
             [FetchRollup(outcome=o) for o in totals], ignore_conflicts=True
@@ -164,29 +157,7 @@ def fetchlog_rollup(*, older_than: datetime | None = None, batch: int = ROLLUP_B
     return len(rows)
 
 
-# --- Figures ----------------------------------------------------------------------
-
-
-def feed_counts(*, now: datetime | None = None) -> dict[str, int]:
-    """``{"total", "due", "failing", "disabled", "unsubscribed"}`` feed counts, in one query.
-
-    ``due``: what the scheduler would claim now (``feeds.scheduling.due_feeds``:
-    wanted, enabled, next fetch time passed, not leased); ``failing``: enabled with
-    at least one consecutive error; ``unsubscribed``: no subscriber at all.
-    """
-    from feeds.scheduling import due_feeds
-
-    now = now or timezone.now()
-    subscription = Feed._meta.get_field("subscriptions").related_model
-    has_subscriber = Exists(subscription.objects.filter(feed=OuterRef("pk")))
-    due = due_feeds(now=now).filter(pk=OuterRef("pk"))
-    return Feed.objects.aggregate(
-        total=Count("pk"),
-        due=Count("pk", filter=Q(Exists(due))),
-        failing=Count("pk", filter=Q(disabled=False, error_count__gt=0)),
-        disabled=Count("pk", filter=Q(disabled=True)),
-        unsubscribed=Count("pk", filter=~Q(has_subscriber)),
-    )
+# --- Reading the log back --------------------------------------------------------
 
 
 def fetch_stats(*, since: datetime) -> dict:
@@ -208,74 +179,12 @@ def fetch_stats(*, since: datetime) -> dict:
     }
 
 
-def queue_lengths() -> dict[str, int] | None:
-    """Messages waiting per Celery queue, ``{"interactive": n, "feeds": n, "default": n}``.
+def fetch_totals() -> dict[str, dict]:
+    """Every fetch ever recorded, per outcome: folded rollup rows plus the live log rows.
 
-    Redis broker: the sum of LLEN over the queue's priority lists (kombu's layout).
-    Filesystem broker (``make run``): message files in the queue folder. Returns
-    None for another broker or when the broker cannot be reached.
-    """
-    url = settings.CELERY_BROKER_URL
-    try:
-        if url.startswith(("redis://", "rediss://", "unix://")):
-            return _redis_queue_lengths(url)
-        if url.startswith("filesystem://"):
-            return _filesystem_queue_lengths()
-    except Exception:
-        logger.warning("could not read the queue lengths", exc_info=True)
-    return None
-
-
-def _redis_queue_lengths(url: str) -> dict[str, int]:
-    import redis
-    from kombu.transport.redis import PRIORITY_STEPS, Channel
-
-    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        pipe = client.pipeline()
-        for queue in QUEUES:
-            for pri in PRIORITY_STEPS:
-                pipe.llen(f"{queue}{Channel.sep}{pri}" if pri else queue)
-        counts = pipe.execute()
-    finally:
-        client.close()
-    steps = len(PRIORITY_STEPS)
-    return {q: sum(counts[i * steps : (i + 1) * steps]) for i, q in enumerate(QUEUES)}
-
-
-def _filesystem_queue_lengths() -> dict[str, int]:
-    folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
-    return {q: sum(1 for n in names if n.partition(".")[2] == f"{q}.msg") for q in QUEUES}
-
-
-def entries_stored() -> int:
-    """Rows in the entries table: exact below a million, else PostgreSQL's estimate (cheap)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [Entry._meta.db_table],
-            )
-            row = cursor.fetchone()
-        if row and row[0] > 1_000_000:
-            return int(row[0])
-    return Entry.objects.count()
-
-
-def heartbeat_ages() -> dict[str, float | None]:
-    """Seconds since the worker and beat heartbeats (reader.health), None if never seen."""
-    from reader.health import heartbeat_age
-
-    return {name: heartbeat_age(name) for name in ("worker", "beat")}
-
-
-# --- Prometheus -------------------------------------------------------------------
-
-
-def _fetch_totals() -> dict[str, dict]:
-    """Per outcome: count, sums and cumulative duration buckets, rollup + live rows.
-
+    Returns ``{outcome: {"count": int, "dur": float (seconds), "bytes": int, "new": int,
+    "updated": int, "buckets": [int, ...]}}``; ``buckets`` counts the fetches at or below
+    each bound of ``DURATION_BUCKETS`` and then ``+Inf`` (cumulative, Prometheus style).
     Read in one snapshot (REPEATABLE READ on PostgreSQL when not already in a
     transaction) so a concurrent rollup is never counted twice or missed.
     """
@@ -308,7 +217,7 @@ def _fetch_totals() -> dict[str, dict]:
                 "bytes": r.bytes_sum,
                 "new": r.new_sum,
                 "updated": r.updated_sum,
-                "buckets": [r.buckets.get(_bucket_label(b), 0) for b in bounds],
+                "buckets": [r.buckets.get(bucket_label(b), 0) for b in bounds],
             }
         for r in live:
             t = totals.setdefault(
@@ -324,68 +233,3 @@ def _fetch_totals() -> dict[str, dict]:
             t["new"] += r["new"] or 0
             t["updated"] += r["upd"] or 0
     return totals
-
-
-class TidingsCollector:
-    """A prometheus_client collector that computes every figure at scrape time.
-
-    Exposes ``tidings_fetches_total{outcome}``, ``tidings_fetch_duration_seconds``
-    (histogram over every recorded fetch), ``tidings_fetch_bytes_total``,
-    ``tidings_fetch_entries_total{kind=new|updated}``, ``tidings_entries``,
-    ``tidings_feeds{state}``, ``tidings_feeds_due``, ``tidings_queue_length{queue}``
-    and ``tidings_heartbeat_age_seconds{process}``.
-    """
-
-    def collect(self) -> Iterator:
-        """Yield the metric families (queries the database and the broker)."""
-        yield from self._fetch_families()
-        counts = feed_counts()
-        feeds = GaugeMetricFamily("tidings_feeds", "Feeds by state.", labels=["state"])
-        for state in ("total", "failing", "disabled", "unsubscribed"):
-            feeds.add_metric([state], counts[state])
-        yield feeds
-        yield GaugeMetricFamily("tidings_feeds_due", "Feeds due for a fetch now.", counts["due"])
-        yield GaugeMetricFamily("tidings_entries", "Entries stored.", entries_stored())
-        queues = GaugeMetricFamily(
-            "tidings_queue_length", "Messages waiting in a Celery queue.", labels=["queue"]
-        )
-        for queue, length in (queue_lengths() or {}).items():
-            queues.add_metric([queue], length)
-        yield queues
-        ages = GaugeMetricFamily(
-            "tidings_heartbeat_age_seconds",
-            "Seconds since a background process was last seen.",
-            labels=["process"],
-        )
-        for name, age in heartbeat_ages().items():
-            if age is not None:
-                ages.add_metric([name], age)
-        yield ages
-
-    def _fetch_families(self) -> Iterator:
-        totals = _fetch_totals()
-        fetches = CounterMetricFamily(
-            "tidings_fetches", "Feed fetches by outcome.", labels=["outcome"]
-        )
-        size = CounterMetricFamily("tidings_fetch_bytes", "Bytes fetched (decompressed).")
-        entries = CounterMetricFamily(
-            "tidings_fetch_entries", "Entries stored by fetches.", labels=["kind"]
-        )
-        duration = HistogramMetricFamily(
-            "tidings_fetch_duration_seconds", "Duration of feed refreshes."
-        )
-        for outcome, t in sorted(totals.items()):
-            fetches.add_metric([outcome], t["count"])
-        size.add_metric([], sum(t["bytes"] for t in totals.values()))
-        entries.add_metric(["new"], sum(t["new"] for t in totals.values()))
-        entries.add_metric(["updated"], sum(t["updated"] for t in totals.values()))
-        bounds = [*DURATION_BUCKETS, math.inf]
-        cumulative = [0] * len(bounds)
-        for t in totals.values():
-            cumulative = [a + b for a, b in zip(cumulative, t["buckets"], strict=True)]
-        duration.add_metric(
-            [],
-            buckets=[(_bucket_label(b), c) for b, c in zip(bounds, cumulative, strict=True)],
-            sum_value=sum(t["dur"] for t in totals.values()),
-        )
-        yield from (fetches, size, entries, duration)

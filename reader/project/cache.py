@@ -7,7 +7,7 @@ write, every sign-in) is not. So while Redis does not answer, reads return the d
 writes are dropped, ``add`` reports "not added" and ``incr`` "no such key" (as for an empty
 cache), and one WARNING a minute is logged (logger ``tidings.cache``). Short socket timeouts
 (settings, OPTIONS) keep a vanished server from stalling requests. Used as
-``CACHES["default"]["BACKEND"]`` when REDIS_URL is set (reader/settings.py, Reliability H9).
+``CACHES["default"]["BACKEND"]`` when REDIS_URL is set (reader/project/settings.py).
 """
 
 from __future__ import annotations

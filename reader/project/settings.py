@@ -15,9 +15,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from reader.env import env_bool, env_int, env_list, env_str
+from reader.project.env import env_bool, env_int, env_list, env_str
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]  # the checkout: reader/project/settings.py
 VAR_DIR = Path(env_str("TIDINGS_VAR_DIR", str(BASE_DIR / "var")))
 
 DEV_SECRET_KEY = "dev-insecure-tidings-secret-key-change-me-in-production-0123456789"  # noqa: S105 (refused outside dev mode)
@@ -49,8 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # REST API (H6): Swagger UI / Redoc files, no CDN
-    "csp",  # web UI (H8): Content-Security-Policy header
+    "drf_spectacular_sidecar",  # REST API: Swagger UI / Redoc files, no CDN
+    "csp",  # web UI: Content-Security-Policy header
 ]
 
 MIDDLEWARE = [
@@ -61,15 +61,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "reader.middleware.UserPreferencesMiddleware",  # web UI (H8): user's language and time zone
+    "reader.project.middleware.UserPreferencesMiddleware",  # web UI: user's language and time zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",  # web UI (H8)
+    "csp.middleware.CSPMiddleware",  # web UI
 ]
 
-ROOT_URLCONF = "reader.urls"
-WSGI_APPLICATION = "reader.wsgi.application"
-ASGI_APPLICATION = "reader.asgi.application"
+ROOT_URLCONF = "reader.project.urls"
+WSGI_APPLICATION = "reader.project.wsgi.application"
+ASGI_APPLICATION = "reader.project.asgi.application"
 
 TEMPLATES = [
     {
@@ -157,7 +157,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Accounts (H4): brute-force limits, client IP behind a proxy ------------
+# --- Accounts: brute-force limits, client IP behind a proxy ------------
 ACCOUNTS_LOGIN_FAILURES_PER_IP = 20  # failed sign-ins per window from one IP address
 ACCOUNTS_LOGIN_FAILURES_PER_ACCOUNT = 10  # failed sign-ins per window for one username
 ACCOUNTS_LOGIN_FAILURE_PERIOD = 15 * 60  # seconds
@@ -206,7 +206,7 @@ WHITENOISE_USE_FINDERS = DEBUG or DEV_MODE
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- REST framework ---------------------------------------------------------
-# REST API (H6): the bearer token comes first so that a 401 names `Bearer` in
+# REST API: the bearer token comes first so that a 401 names `Bearer` in
 # WWW-Authenticate; the session (web UI) keeps CSRF on; one exception handler
 # gives every error the {"detail", "errors"} shape (reader/api/errors.py).
 REST_FRAMEWORK = {
@@ -226,7 +226,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of Tidings, a self-hosted multi-user feed reader.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # REST API (H6): /api/v1/ only; Swagger UI and Redoc served from the sidecar app (no CDN).
+    # REST API: /api/v1/ only; Swagger UI and Redoc served from the sidecar app (no CDN).
     "PREPROCESSING_HOOKS": ["reader.api.schema.only_api_v1"],
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "format": "int64"}},
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -236,8 +236,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security ---------------------------------------------------------------
-# REST API (H6): DB sessions that treat a malformed cookie (e.g. a NUL byte) as no session.
-SESSION_ENGINE = "reader.sessions"
+# REST API: DB sessions that treat a malformed cookie (e.g. a NUL byte) as no session.
+SESSION_ENGINE = "reader.project.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEV_MODE))
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not (DEBUG or DEV_MODE))
@@ -257,7 +257,7 @@ FETCH_TIMEOUT_TOTAL = env_int("FETCH_TIMEOUT_TOTAL", 30)  # seconds per fetch
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 10 * 1024 * 1024)  # after decompression
 FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
 FETCH_ALLOWED_HOSTS = env_list("FETCH_ALLOWED_HOSTS", [])
-# Fetch (H1), test-only hooks, never read from the environment: host name -> IP (or a callable
+# Fetch, test-only hooks, never read from the environment: host name -> IP (or a callable
 # returning one) for the SSRF guard's resolver, and a CA bundle path for TLS verification.
 FETCH_TEST_HOST_MAP: dict = {}
 FETCH_CA_BUNDLE: str | None = None
@@ -269,7 +269,7 @@ EMBED_EXTRA_HOSTS = env_list("EMBED_EXTRA_HOSTS", [])
 TIDINGS_VERSION = "0.1.0"
 USER_AGENT = f"Tidings/{TIDINGS_VERSION} (+https://github.com/tidings-reader/tidings)"
 
-# --- Issue 11 part A (H10): fetching that never gives up, WebSub, full text ----
+# --- Fetching that never gives up, WebSub, full text ----
 # A feed failing without a break for this many days is disabled (410 Gone disables at once).
 FEED_DISABLE_AFTER_DAYS = env_int("FEED_DISABLE_AFTER_DAYS", 30)
 # WebSub (W3C): subscribe to hubs that feeds advertise; the hub must reach SITE_URL.
@@ -278,13 +278,13 @@ WEBSUB_LEASE_SECONDS = env_int("WEBSUB_LEASE_SECONDS", 10 * 24 * 3600)  # asked 
 # Full text: how many new entries of one refresh are extracted automatically.
 FULLTEXT_MAX_PER_REFRESH = env_int("FULLTEXT_MAX_PER_REFRESH", 20)
 
-# --- Operations (H7: /metrics, request counter, structured logging) ---------
+# --- Operations (/metrics, request counter, structured logging) ---------
 # /metrics answers 404 unless the request carries "Authorization: Bearer METRICS_TOKEN".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
-MIDDLEWARE.insert(0, "reader.operations.RequestMetricsMiddleware")
+MIDDLEWARE.insert(0, "reader.project.operations.RequestMetricsMiddleware")
 # One line per fetch at INFO on logger tidings.fetch (feed id, outcome, status, duration,
 # bytes, entries new/updated); errors at ERROR with their traceback. LOG_FORMAT=json
-# writes one JSON object a line (reader.logformat.JsonFormatter) for log collectors.
+# writes one JSON object a line (reader.project.log_format.JsonFormatter) for log collectors.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in {"text", "json"}:
@@ -294,14 +294,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "reader.logformat.JsonFormatter"},
+        "json": {"()": "reader.project.log_format.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# --- Web UI (H8) -------------------------------------------------------------
+# --- Web UI -------------------------------------------------------------
 # No inline script anywhere (script-src 'self'); feed images come from any
 # http(s) host; feed iframes (sanitized to known embed hosts) may be framed.
 CONTENT_SECURITY_POLICY = {
@@ -320,7 +320,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Reliability (H9): redelivery after a lost worker --------------------------
+# --- Reliability: redelivery after a lost worker --------------------------
 # Redis redelivers the task of a worker that died (SIGKILL, lost machine) once it has been
 # unacknowledged this long (acks late); a task running longer is delivered twice, which
 # idempotent tasks tolerate. Abandoned messages are looked for about every quarter of it
@@ -341,19 +341,19 @@ if REDIS_URL:
         ),
     }
 
-# --- Rules and saved views (H11, issue 11 part B) ---------------------------------
+# --- Rules and saved views ---------------------------------
 # Time limit, in seconds, of one rule's regular expression on one entry field (reader.rules);
 # a pattern that runs longer counts as no match. Not read from the environment.
 RULE_REGEX_TIMEOUT = 0.02
 
-# --- Reliability (H9): the cache survives a Redis outage -------------------------
+# --- Reliability: the cache survives a Redis outage -------------------------
 # Throttles, rate-limit counters and Retry-After marks are disposable: while Redis is down
-# the cache acts empty instead of failing every request that touches it (reader/cache.py).
+# the cache acts empty instead of failing every request that touches it (reader/project/cache.py).
 if REDIS_URL:
-    CACHES["default"]["BACKEND"] = "reader.cache.FailSoftRedisCache"
+    CACHES["default"]["BACKEND"] = "reader.project.cache.FailSoftRedisCache"
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
-# --- Load (H15): no PostgreSQL parallel query on Tidings' connections ---------------------
+# --- Load: no PostgreSQL parallel query on Tidings' connections ---------------------
 # The planner picks parallel plans (Gather over a parallel seq scan of reader_subscription)
 # for the unread list and the unread counts; on a few cores serving concurrent requests they
 # take 2-4x longer than the serial index plans (bench/load.py). DATABASE_PARALLEL_WORKERS is
@@ -371,7 +371,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_PARALLEL_W
         if part
     )
 
-# --- Page speed (H16): no PostgreSQL JIT on Tidings' connections ---------------------------
+# --- Page speed: no PostgreSQL JIT on Tidings' connections ---------------------------
 # Reading queries are short index walks; when their estimated cost passes jit_above_cost
 # (100000) PostgreSQL compiles them, and that costs more than running them: the unread counts
 # of a 200-subscription user, estimated at 119,620 on stale statistics (4,977 after VACUUM

@@ -10,10 +10,11 @@ This is the only scheduler of Tidings. Queues:
 - ``default``: everything else (OPML imports, retention, heartbeats).
 
 Every worker is started with ``-Q interactive,feeds,default``. On Redis the transport option
-``queue_order_strategy: "priority"`` (reader/settings.py) makes each BRPOP list the queues in that
-order, so a waiting ``interactive`` task is taken before any ``feeds`` backlog (the default,
-round robin, would only interleave them). The filesystem broker of ``make run`` round-robins the
-queues, which still keeps an interactive refresh from waiting behind the whole backlog.
+``queue_order_strategy: "priority"`` (reader/project/settings.py) makes each BRPOP list the
+queues in that order, so a waiting ``interactive`` task is taken before any ``feeds`` backlog
+(the default, round robin, would only interleave them). The filesystem broker of ``make run``
+round-robins the queues, which still keeps an interactive refresh from waiting behind the
+whole backlog.
 
 Tasks are acknowledged late and re-delivered when a worker dies
 (``task_acks_late`` + ``task_reject_on_worker_lost``), so every task must be
@@ -28,8 +29,12 @@ import os
 from celery import Celery, bootsteps
 from celery.schedules import crontab
 from celery.signals import beat_init
+from django.db import close_old_connections
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reader.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reader.project.settings")
+
+#: Tidings' queues, in the order workers consume them (``-Q interactive,feeds,default``).
+QUEUES = ("interactive", "feeds", "default")
 
 app = Celery("tidings")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -49,11 +54,12 @@ app.conf.update(
             "task": "feeds.tasks.prune_entries",
             "schedule": crontab(hour=3, minute=17),  # nightly, off the hour
         },
-        # Issue 11 (H10): renew WebSub leases before they end.
+        # Renew WebSub leases before they end.
         "websub-renew-leases": {"task": "feeds.websub_renew_leases", "schedule": 3600.0},
     },
 )
-app.autodiscover_tasks()
+app.autodiscover_tasks()  # the ``tasks`` module of every installed app
+app.autodiscover_tasks(["reader.project"])  # the heartbeat tasks of the project layer
 
 HEARTBEAT_SECONDS = 15.0
 
@@ -87,9 +93,8 @@ def _worker_heartbeat() -> None:
     connection broken by a database restart must be replaced: outside requests and tasks
     nothing else runs Django's connection health check (CONN_HEALTH_CHECKS) in this process.
     """
-    from django.db import close_old_connections
-
-    from reader.health import heartbeat_record
+    # Imported here: this module loads with the settings, before Django's app registry is ready.
+    from reader.project.health import heartbeat_record
 
     try:
         close_old_connections()
@@ -100,6 +105,7 @@ def _worker_heartbeat() -> None:
 
 @beat_init.connect
 def _beat_started(sender=None, **kwargs) -> None:
-    from reader.health import heartbeat_record
+    # Imported here: this module loads with the settings, before Django's app registry is ready.
+    from reader.project.health import heartbeat_record
 
     heartbeat_record(name="beat")

@@ -38,7 +38,7 @@ if not os.environ.get("TIDINGS_VAR_DIR"):
     os.environ["TIDINGS_VAR_DIR"] = tempfile.mkdtemp(prefix="tidings-test-")
     atexit.register(shutil.rmtree, os.environ["TIDINGS_VAR_DIR"], ignore_errors=True)
 
-from reader.settings import *  # noqa: E402,F403
+from reader.project.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -6,8 +6,8 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from reader.health import healthz
-from reader.operations import metrics_view
+from reader.project.health import healthz
+from reader.project.operations import metrics_view
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -17,7 +17,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per log line: time, level, logger, message, extra fields, traceback.
 
     Selected with ``LOG_FORMAT=json``; the ``extra`` of a call (e.g. the feed id,
-    status, duration, bytes, new and updated of ``feeds.metrics.record_fetch``)
+    status, duration, bytes, new and updated of ``feeds.fetch_log.record_fetch``)
     become top-level keys; ``exc`` holds the formatted traceback when there is one.
     """
 
