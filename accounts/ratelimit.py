@@ -31,7 +31,7 @@ for that account). Rules, the same at every door:
   the address counter (an attacker's own good sign-in would reset it) nor failures from
   other addresses.
 
-When the cache is down (``reader.cache.FailSoftRedisCache`` answers as an empty cache), a
+When the cache is down (``reader.project.cache.FailSoftRedisCache`` answers as an empty cache), a
 failure cannot be counted. The door where that failure happened then closes *in this
 process* for ``FAIL_CLOSED_SECONDS``: every attempt at that door, right or wrong, is refused
 with ``RateLimited`` without checking the credential, until the period ends (and again after
@@ -93,7 +93,7 @@ class Limit:
     def hit(self, key: str, *, strict: bool = False) -> int:
         """Record one hit for ``key``; returns the count in the window after this hit.
 
-        When the cache stores nothing (Redis down behind reader.cache.FailSoftRedisCache:
+        When the cache stores nothing (Redis down behind reader.project.cache.FailSoftRedisCache:
         ``add`` and ``incr`` both fail), returns 1, or with ``strict`` raises
         CacheUnavailable so that the caller can fail closed.
         """

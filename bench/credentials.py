@@ -1,6 +1,6 @@
 """What each API credential costs per request: ``python -m bench credentials``.
 
-Starts a real server process (gunicorn, ``reader.wsgi``, sync workers, DEBUG off) on a free
+Starts a real server process (gunicorn, ``reader.project.wsgi``, sync workers, DEBUG off) on a free
 loopback port, on the bench database of ``bench.env`` (a user is created there, no data set
 needed), and times ``GET /api/v1/me/`` with a Bearer token and with HTTP Basic (username and
 client password): the first call, then p50 / p95 over sequential requests (each on a new

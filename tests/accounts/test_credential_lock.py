@@ -193,7 +193,7 @@ def test_the_address_counter_is_not_reset_by_an_own_account_success(limits, keys
 
 
 class _DeadCache:
-    """What reader.cache.FailSoftRedisCache does while Redis is down: an empty cache that
+    """What reader.project.cache.FailSoftRedisCache does while Redis is down: an empty cache that
     stores nothing."""
 
     def add(self, *args, **kwargs):
