@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.factories import UserFactory
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
@@ -47,15 +49,22 @@ requires_redis = pytest.mark.skipif(
 
 
 @pytest.fixture
-def alice(django_user_model):
-    """Alice owns things in most tests."""
-    return django_user_model.objects.create_user("alice", "alice@example.com", "alice-pass-123")
+def alice(db):
+    """Alice owns things in most tests (password ``alice-pass-123``)."""
+    return UserFactory(username="alice", password="alice-pass-123")
 
 
 @pytest.fixture
-def bob(django_user_model):
-    """Bob must never see Alice's objects."""
-    return django_user_model.objects.create_user("bob", "bob@example.com", "bob-pass-123")
+def bob(db):
+    """Bob must never see Alice's objects (password ``bob-pass-123``)."""
+    return UserFactory(username="bob", password="bob-pass-123")
+
+
+@pytest.fixture
+def charlie(db):
+    """Charlie has an account and nothing else: no access to anything of Alice's or Bob's
+    (password ``charlie-pass-123``)."""
+    return UserFactory(username="charlie", password="charlie-pass-123")
 
 
 def child_database_url() -> str:

@@ -13,6 +13,13 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import SignupMode, SiteSettings
+from tests.factories import (
+    CategoryFactory,
+    EntryFactory,
+    EntryStateFactory,
+    FeedFactory,
+    SubscriptionFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -82,13 +89,11 @@ class World:
 
 
 def _own(user, feed, entries, *, secret: str) -> Owned:
-    from reader.models import Category, EntryState, Subscription
-
-    category = Category.objects.create(user=user, title=f"{user.username}-folder")
-    subscription = Subscription.objects.create(
+    category = CategoryFactory(user=user, title=f"{user.username}-folder")
+    subscription = SubscriptionFactory(
         user=user, feed=feed, category=category, title=f"{user.username} reads this"
     )
-    state = EntryState.objects.create(
+    state = EntryStateFactory(
         user=user, entry=entries[0], read=True, starred=True, starred_at=timezone.now()
     )
     token, raw = services.token_create(user=user, name=f"{user.username}-script")
@@ -101,13 +106,13 @@ def _own(user, feed, entries, *, secret: str) -> Owned:
 
 @pytest.fixture
 def world(alice, bob) -> World:
-    from feeds.models import Entry, Feed
-
-    feed = Feed.objects.create(url="https://shared.example/feed.xml", title="Shared feed")
+    feed = FeedFactory(url="https://shared.example/feed.xml", title="Shared feed", site_url="")
     now = timezone.now()
     entries = [
-        Entry.objects.create(
+        EntryFactory(
             feed=feed,
+            guid="",
+            content="",
             identity_hash=f"{i:064x}",
             title=f"Entry {i}",
             url=f"https://shared.example/{i}",

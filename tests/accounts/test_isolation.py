@@ -24,6 +24,7 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.models import ApiToken, ClientPassword, Invitation, User
 from tests.accounts.conftest import Owned, World
+from tests.factories import RuleFactory, SavedViewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -359,13 +360,10 @@ def _view(w: World, v: Owned) -> int:
 @pytest.fixture(autouse=True)
 def _rules_and_views(world):
     """A rule and a saved view (with a private feed) for each user, before any snapshot."""
-    from reader.models import Rule, SavedView
 
     for owned in (world.alice, world.bob):
-        Rule.objects.create(user=owned.user, pattern="needle", subscription=owned.subscription)
-        SavedView.objects.create(
-            user=owned.user, name="Saved", q="Entry", feed_token=f"t{owned.user.pk}x"
-        )
+        RuleFactory(user=owned.user, pattern="needle", subscription=owned.subscription)
+        SavedViewFactory(user=owned.user, name="Saved", q="Entry", feed_token=f"t{owned.user.pk}x")
 
 
 if _route("settings_rules"):

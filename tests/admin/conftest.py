@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from feeds.models import Entry, Feed
+from tests.factories import EntryFactory, FeedFactory, SubscriptionFactory
 
 RSS_TWO_ITEMS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel>
@@ -22,15 +23,19 @@ RSS_TWO_ITEMS = b"""<?xml version="1.0" encoding="utf-8"?>
 
 
 def make_feed(url: str, **fields) -> Feed:
-    """A Feed row with the given fetch state (no fetch happens)."""
-    return Feed.objects.create(url=url, **fields)
+    """A Feed row with the given fetch state (no fetch happens); title and site URL empty
+    unless given."""
+    fields = {"title": "", "site_url": "", **fields}
+    return FeedFactory(url=url, **fields)
 
 
 def make_entries(feed: Feed, published: list[datetime]) -> list[Entry]:
     """One entry per publication time, with distinct identities."""
     return [
-        Entry.objects.create(
+        EntryFactory(
             feed=feed,
+            url="",
+            content="",
             identity_hash=hashlib.sha256(f"{feed.pk}-{i}".encode()).hexdigest(),
             guid=f"urn:{feed.pk}:{i}",
             title=f"Entry {i}",
@@ -43,9 +48,7 @@ def make_entries(feed: Feed, published: list[datetime]) -> list[Entry]:
 
 def subscribe(user, feed: Feed):
     """A subscription row (the reader service is not needed for admin figures)."""
-    from reader.models import Subscription
-
-    return Subscription.objects.create(user=user, feed=feed)
+    return SubscriptionFactory(user=user, feed=feed)
 
 
 @pytest.fixture

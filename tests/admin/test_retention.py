@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from feeds.models import Entry, EntryTombstone
-from reader.models import EntryState
 from tests.admin.conftest import RSS_TWO_ITEMS
+from tests.factories import EntryStateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_pruning_keeps_starred_entries_and_tombstones_the_others(
     old = now - timedelta(days=settings.FEED_RETENTION_DAYS + 10)
     Entry.objects.filter(feed=refreshed_feed).update(published_at=old, created_at=old)
     starred, plain = Entry.objects.filter(feed=refreshed_feed).order_by("guid")
-    EntryState.objects.create(user=alice, entry=starred, starred=True, starred_at=now)
+    EntryStateFactory(user=alice, entry=starred, starred=True, starred_at=now)
 
     assert prune_entries() == 1
     assert list(Entry.objects.filter(feed=refreshed_feed)) == [starred]

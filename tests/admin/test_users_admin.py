@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 
-from reader.models import EntryState
 from tests.admin.conftest import make_entries, make_feed, subscribe
+from tests.factories import EntryStateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def test_the_user_list_shows_subscriptions_and_last_activity(admin_client, alice
     (entry,) = make_entries(feeds[0], [now])
     type(alice).objects.filter(pk=alice.pk).update(last_login=now - timedelta(days=3))
     type(bob).objects.filter(pk=bob.pk).update(last_login=now - timedelta(days=1))
-    EntryState.objects.create(user=alice, entry=entry, read=True)  # alice read today
+    EntryStateFactory(user=alice, entry=entry, read=True)  # alice read today
 
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200

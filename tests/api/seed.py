@@ -15,16 +15,18 @@ from django.utils import timezone
 
 from feeds.models import Entry, Feed
 from reader import services
+from tests.factories import EntryFactory, FeedFactory
 
 
 def make_feed(url: str, *, title: str = "", entries: int = 3, start=None) -> Feed:
     """A feed at ``url`` with ``entries`` entries one minute apart (newest last)."""
-    feed = Feed.objects.create(url=url, title=title or url, site_url=url.rsplit("/", 1)[0] + "/")
+    feed = FeedFactory(url=url, title=title or url, site_url=url.rsplit("/", 1)[0] + "/")
     start = start or timezone.now() - timedelta(hours=1)
     Entry.objects.bulk_create(
         [
-            Entry(
+            EntryFactory.build(
                 feed=feed,
+                guid="",
                 identity_hash=f"{feed.pk}-{i}".ljust(64, "0"),
                 url=f"{url}#e{i}",
                 title=f"{feed.title} entry {i}",

@@ -8,6 +8,7 @@ import pytest
 from reader import services
 from reader.models import EntryState, HiddenEntry, Rule, SavedView
 from tests.api.conftest import ApiClient
+from tests.factories import RuleFactory, SavedViewFactory
 from tests.reader.syndication import Item, entry, refresh, serve, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_preview_changes_nothing_and_apply_acts(api, sub):
 
 def test_other_users_rules_and_scopes_are_404(alice, bob, sub):
     bob_api = ApiClient(bob, "token")
-    alice_rule = Rule.objects.create(user=alice, pattern="x")
+    alice_rule = RuleFactory(user=alice, pattern="x")
     for method, path, data in [
         ("get", f"/api/v1/rules/{alice_rule.pk}/", None),
         ("patch", f"/api/v1/rules/{alice_rule.pk}/", {"enabled": False}),
@@ -121,7 +122,7 @@ def test_saved_views_with_counts_and_a_private_feed(api, sub):
 
 
 def test_other_users_views_are_404(alice, bob):
-    view = SavedView.objects.create(user=alice, name="Mine", q="secret words")
+    view = SavedViewFactory(user=alice, name="Mine", q="secret words")
     bob_api = ApiClient(bob, "token")
     for method, path in [
         ("get", f"/api/v1/views/{view.pk}/"),

@@ -15,7 +15,7 @@ import requests
 from django.core.cache import cache
 
 from accounts import services as accounts
-from tests.reader.factories import CategoryFactory, FeedFactory, SubscriptionFactory, entries
+from tests.factories import CategoryFactory, FeedFactory, SubscriptionFactory, entries
 
 PASSWORD = {"alice": "alice-app-pass", "bob": "bob-app-pass"}
 
@@ -71,9 +71,7 @@ def _clean_credential_lock():
 
 
 @pytest.fixture
-def world(live_server, django_user_model) -> World:
-    alice = django_user_model.objects.create_user("alice", "alice@example.com", "login-pass-1")
-    bob = django_user_model.objects.create_user("bob", "bob@example.com", "login-pass-2")
+def world(live_server, alice, bob) -> World:
     for user in (alice, bob):
         accounts.client_password_set(user=user, password=PASSWORD[user.username])
     shared = FeedFactory(title="Shared news", url="https://feeds.example.org/shared.xml")

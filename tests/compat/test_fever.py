@@ -88,12 +88,13 @@ def test_max_id_pages_backwards_from_the_newest(world):
     assert [item["id"] for item in older] == ids[3:]
 
 
-def test_mark_feed_and_group_read_respect_before_p25(world):
+def test_mark_feed_and_group_read_respect_before(world):
+    """Case P25: mark all read upper bound."""
     # Fever bounds are whole seconds: let the first entries age past one.
     time.sleep(1.1)
     before = int(time.time())
     time.sleep(1.1)
-    from tests.reader.factories import EntryFactory
+    from tests.factories import EntryFactory
 
     later_shared = EntryFactory(feed=world.shared_feed)
     later_private = EntryFactory(feed=world.private_feed)
@@ -116,7 +117,8 @@ def test_mark_group_reads_only_that_category(world):
     assert unread == {e.pk for e in world.private_entries}
 
 
-def test_another_users_key_never_reads_or_changes_alices_data_p33(world):
+def test_another_users_key_never_reads_or_changes_alices_data(world):
+    """Case P33: IDOR API."""
     private = world.private_entries[0].pk
     assert world.fever("bob", f"items&with_ids={private}")["items"] == []
     world.fever("bob", mark="item", id=str(private), **{"as": "read"})

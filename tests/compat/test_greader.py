@@ -46,7 +46,7 @@ def test_client_login_answers_three_lines_and_json(world):
 def test_bad_credentials_and_bad_tokens_get_401_with_both_headers(world):
     response = requests.post(
         f"{world.base}/api/greader/accounts/ClientLogin",
-        data={"Email": "alice", "Passwd": "login-pass-1"},  # the web password is not the app's
+        data={"Email": "alice", "Passwd": "alice-pass-123"},  # the web password is not the app's
         timeout=10,
     )
     assert response.status_code == 401
@@ -127,7 +127,8 @@ def test_list_endpoints_answer_conditional_requests_with_304(world):
     assert changed.status_code == 200
 
 
-def test_item_id_forms_p24(world):
+def test_an_item_id_form_lists_the_entry(world):
+    """Case P24: Google Reader item id forms."""
     token = world.greader_login("alice")
     entry = world.shared_entries[2]
     ids = world.greader(
@@ -150,7 +151,7 @@ def test_stream_contents_pages_with_a_stable_continuation(world):
     first = world.greader(token, "GET", path, params={"n": 2, "output": "json"}).json()
     assert len(first["items"]) == 2 and first["continuation"]
     # A new entry arrives between pages: it must not shift the next page.
-    from tests.reader.factories import EntryFactory
+    from tests.factories import EntryFactory
 
     EntryFactory(feed=world.shared_feed)
     second = world.greader(
@@ -165,11 +166,12 @@ def test_stream_contents_pages_with_a_stable_continuation(world):
     assert [i["id"] for i in via_s["items"]][1] == expected[0]
 
 
-def test_mark_all_as_read_with_ts_leaves_newer_entries_unread_p25(world):
+def test_mark_all_as_read_with_ts_leaves_newer_entries_unread(world):
+    """Case P25: mark all read upper bound."""
     token = world.greader_login("alice")
     seen = time.time()
     time.sleep(1.1)
-    from tests.reader.factories import EntryFactory
+    from tests.factories import EntryFactory
 
     later = [EntryFactory(feed=world.shared_feed) for _ in range(2)]
     ok = world.greader(
@@ -185,7 +187,7 @@ def test_mark_all_as_read_with_ts_leaves_newer_entries_unread_p25(world):
 
 def test_subscription_edit_subscribe_move_rename_unsubscribe_and_labels(world):
     from reader.models import Subscription
-    from tests.reader.factories import FeedFactory
+    from tests.factories import FeedFactory
 
     token = world.greader_login("bob")
     other = FeedFactory(url="https://feeds.example.org/other.xml")
@@ -217,7 +219,8 @@ def test_unread_count_and_user_info(world):
     assert by_id[READING_LIST] == 8
 
 
-def test_other_users_objects_are_invisible_p33(world):
+def test_other_users_objects_are_invisible(world):
+    """Case P33: IDOR API."""
     token = world.greader_login("bob")
     private = world.private_entries[0]
     response = world.greader(token, "GET", f"stream/contents/feed/{world.private_feed.pk}")

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from feeds.models import Feed
-from reader.models import Subscription
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def _subscribed(alice, feed_server, path: str, *, due: bool) -> Feed:
         url=feed_server.url(path),
         next_fetch_at=timezone.now() + timedelta(minutes=-1 if due else 30),
     )
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     return feed
 
 

@@ -13,7 +13,8 @@ from tests.conftest import shared_path
 LIGHTHOUSE = "lighthouse.example.org"
 
 
-def test_p21_page_offers_exactly_the_three_feeds_with_titles():
+def test_an_html_page_offers_exactly_the_three_feeds_with_titles():
+    """Case P21: HTML instead of feed."""
     page = shared_path("cases", "P21-html-instead-of-feed", "page.html").read_bytes()
     found = find_feed_links(page, "https://lighthouse.example.org/blog/")
     assert found == [
@@ -29,7 +30,8 @@ def test_p21_page_offers_exactly_the_three_feeds_with_titles():
     ]
 
 
-def test_discovering_the_p21_page_over_http_resolves_against_the_page_url(feed_server):
+def test_discovering_feeds_in_an_html_page_over_http_resolves_against_the_page_url(feed_server):
+    """Case P21: HTML instead of feed."""
     feed_server.load_case("P21", host=LIGHTHOUSE)
     found = discover_feeds(feed_server.url("/blog/", host=LIGHTHOUSE))
     base = feed_server.base_url(LIGHTHOUSE)
@@ -183,10 +185,10 @@ def test_every_kind_of_corpus_feed_sniffs_as_a_feed(name):
 @pytest.mark.parametrize(
     "name", ["billion-laughs.xml", "xxe-external-dtd.xml", "xxe-local-file.xml"]
 )
-def test_p28_documents_are_discovered_without_expanding_or_fetching_anything(
+def test_entity_attack_documents_are_discovered_without_expanding_or_fetching_anything(
     feed_server, settings, name
 ):
-    """P28, discovery side: the sniffer loads no DTD, reads no file and expands no entity."""
+    """Case P28, discovery side: the sniffer loads no DTD, reads no file and expands no entity."""
     folder = shared_path("cases", "P28-xml-entity-attacks")
     feed_server.configure(settings, extra_hosts=("canary.example.net",))  # a DTD fetch would show
     feed_server.add_route(f"/{name}", body_file=folder / name)

@@ -14,8 +14,8 @@ from django.utils import timezone
 from feeds.models import Feed
 from feeds.services import feed_get_or_create, feed_refresh
 from reader import selectors, services
-from reader.models import Subscription
 from tests.conftest import shared_path
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_new_guids_with_the_same_shared_link_and_title_update_the_entries(feed_s
     feed = _serve(feed_server, "/shifty.xml", first, second)
     _refresh(feed)
     alpha = feed.entries.get(title="Alpha")
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     services.entries_set_read(user=alice, entry_ids=[alpha.pk], read=True)
     result = _refresh(feed)
     assert (result.new, result.updated) == (0, 2)
@@ -98,7 +98,8 @@ def test_a_changed_title_with_a_new_guid_and_a_shared_link_is_a_new_entry(feed_s
     assert _refresh(feed).new == 1
 
 
-def test_p03_guid_rewritten_after_a_headline_edit_is_still_an_update(feed_server):
+def test_a_guid_rewritten_after_a_headline_edit_is_still_an_update(feed_server):
+    """Case P03: GUID changes link stable."""
     if not shared_path("cases").is_dir():
         pytest.skip("../shared/cases is absent")
     feed_server.load_case("P03-guid-changes-link-stable")

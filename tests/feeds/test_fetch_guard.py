@@ -92,8 +92,8 @@ def _p26_urls() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def test_every_p26_url_is_refused_before_any_connection(feed_server):
-    """P26: each URL is refused (blocked, or invalid for non-URLs), with the resolver pointing
+def test_every_private_address_url_is_refused_before_any_connection(feed_server):
+    """Case P26: each URL is refused (blocked, or invalid for non-URLs), with the resolver pointing
     internal-alias.example.net at loopback and only feeds.example.org allowed by name."""
     urls = _p26_urls()
     assert len(urls) == 24

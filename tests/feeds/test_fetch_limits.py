@@ -24,9 +24,9 @@ from tests.feedserver import FeedServer
 MiB = 1024 * 1024
 
 
-def test_the_default_caps_are_the_policy_of_p29():
-    """cases/README.md rule 7 and P29: 10 MiB after decompression (1-50 accepted), 30 s per fetch
-    (at most 60 accepted), 10 s to connect."""
+def test_the_default_caps_are_the_resource_limits_policy():
+    """Case P29 and cases/README.md rule 7: 10 MiB after decompression (1-50 accepted), 30 s per
+    fetch (at most 60 accepted), 10 s to connect."""
     max_bytes = django_settings.FETCH_MAX_BYTES
     assert max_bytes == 10 * MiB
     assert 1 * MiB <= max_bytes <= 50 * MiB

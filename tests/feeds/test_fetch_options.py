@@ -54,7 +54,8 @@ def test_a_server_that_refuses_unknown_user_agents_accepts_the_override(feed_ser
     )
 
 
-def test_p18_picky_server_gets_the_product_user_agent_by_default(feed_server):
+def test_a_picky_server_gets_the_product_user_agent_by_default(feed_server):
+    """Case P18: blocked fetch UA and challenge."""
     if not shared_path("cases").is_dir():
         pytest.skip("../shared/cases is absent")
     feed_server.load_case("P18-blocked-fetch-ua-and-challenge")
@@ -65,7 +66,8 @@ def test_p18_picky_server_gets_the_product_user_agent_by_default(feed_server):
     assert agent.startswith("Tidings/") and "+http" in agent
 
 
-def test_p18_picky_server_refuses_a_library_like_override(feed_server):
+def test_a_picky_server_refuses_a_library_like_override(feed_server):
+    """Case P18: blocked fetch UA and challenge."""
     if not shared_path("cases").is_dir():
         pytest.skip("../shared/cases is absent")
     feed_server.load_case("P18-blocked-fetch-ua-and-challenge")

@@ -11,6 +11,7 @@ from feeds.models import Entry, Feed
 from feeds.services import feed_get_or_create, feed_refresh
 from reader.models import Subscription
 from reader.project.celery import app
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +142,7 @@ def test_new_entries_are_extracted_when_a_subscriber_wants_full_text(
         "/auto.xml", headers=RSS, body=_rss(feed_server, [feed_server.url("/articles/ferry.html")])
     )
     feed, _ = feed_get_or_create(url=feed_server.url("/auto.xml"))
-    Subscription.objects.create(user=alice, feed=feed, fetch_full_text=True)
+    SubscriptionFactory(user=alice, feed=feed, fetch_full_text=True)
     with django_capture_on_commit_callbacks(execute=True):
         feed_refresh(feed_id=feed.pk, force=True)
     assert "three crossings" in feed.entries.get().full_content
@@ -155,7 +156,7 @@ def test_nothing_is_extracted_when_no_subscriber_wants_it(feed_server, alice, ea
         body=_rss(feed_server, [feed_server.url("/articles/ferry.html")]),
     )
     feed, _ = feed_get_or_create(url=feed_server.url("/manual.xml"))
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     feed_refresh(feed_id=feed.pk, force=True)
     assert feed_server.hits("/articles/ferry.html") == 0
 
@@ -165,7 +166,7 @@ def test_nothing_is_extracted_when_no_subscriber_wants_it(feed_server, alice, ea
 
 @pytest.fixture
 def alice_reads(entry, alice, client):
-    Subscription.objects.create(user=alice, feed=entry.feed)
+    SubscriptionFactory(user=alice, feed=entry.feed)
     client.force_login(alice)
     return client
 
@@ -189,7 +190,7 @@ def test_another_users_entry_is_a_404_and_nothing_is_fetched(client, bob, entry,
 
 def test_every_subscriber_sees_the_stored_article(alice_reads, entry, bob, client):
     alice_reads.post(f"/api/v1/entries/{entry.pk}/fetch-content/")
-    Subscription.objects.create(user=bob, feed=entry.feed)
+    SubscriptionFactory(user=bob, feed=entry.feed)
     client.force_login(bob)
     assert "three crossings" in client.get(f"/api/v1/entries/{entry.pk}/").json()["content"]
 

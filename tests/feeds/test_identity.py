@@ -56,7 +56,8 @@ def test_the_guid_is_the_identity_when_unique():
     assert again == a
 
 
-def test_repeated_guids_fall_back_to_unique_links_p02():
+def test_repeated_guids_fall_back_to_unique_links():
+    """Case P02: duplicate GUID in document."""
     data = shared_path("cases", "P02-duplicate-guid-in-document", "feed.xml").read_bytes()
     entries = parse_feed(data, url="https://shop.example.com/feed").entries
     hashes = entry_identities(entries)
@@ -65,14 +66,16 @@ def test_repeated_guids_fall_back_to_unique_links_p02():
     assert hashes == by_link
 
 
-def test_items_without_guid_are_identified_by_link_whatever_their_order_p01():
+def test_items_without_guid_are_identified_by_link_whatever_their_order():
+    """Case P01: no GUID link identity."""
     case = "P01-no-guid-link-identity"
     first = parse_feed(shared_path("cases", case, "fetch1.xml").read_bytes(), url="https://g.org/")
     second = parse_feed(shared_path("cases", case, "fetch2.xml").read_bytes(), url="https://g.org/")
     assert set(entry_identities(first.entries)) == set(entry_identities(second.entries))
 
 
-def test_tracking_parameters_do_not_change_the_identity_p04():
+def test_tracking_parameters_do_not_change_the_identity():
+    """Case P04: tracking params."""
     case = "P04-tracking-params"
     first = parse_feed(shared_path("cases", case, "fetch1.xml").read_bytes(), url="https://b.org/")
     second = parse_feed(shared_path("cases", case, "fetch2.xml").read_bytes(), url="https://b.org/")

@@ -14,8 +14,8 @@ from django.utils import timezone
 from feeds import scheduling
 from feeds.models import Feed
 from feeds.services import FeedRetryRefused, feed_get_or_create, feed_refresh, feed_retry
-from reader.models import Subscription
 from reader.project.celery import app
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +188,7 @@ def gone_subscription(feed_server, alice):
     feed_server.add_route("/gone.xml", status=410, body=b"")
     feed = _feed(feed_server, "/gone.xml")
     feed_refresh(feed_id=feed.pk, force=True)
-    return Subscription.objects.create(user=alice, feed=feed)
+    return SubscriptionFactory(user=alice, feed=feed)
 
 
 def test_the_sidebar_says_why_fetching_stopped_with_a_retry_button(
@@ -251,7 +251,7 @@ def test_another_user_cannot_retry_someone_elses_subscription(client, bob, gone_
 def test_the_api_refuses_to_retry_a_feed_an_administrator_disabled(client, alice, feed_server):
     feed = _feed(feed_server, "/banned.xml")
     Feed.objects.filter(pk=feed.pk).update(disabled=True, disabled_reason="Spam")
-    sub = Subscription.objects.create(user=alice, feed=feed)
+    sub = SubscriptionFactory(user=alice, feed=feed)
     client.force_login(alice)
     response = client.post(f"/api/v1/subscriptions/{sub.pk}/retry/")
     assert response.status_code == 409

@@ -21,7 +21,8 @@ def case_feed(case: str, name: str, *, url="https://feeds.example.org/feed", cty
 
 
 # --- P06 ---------------------------------------------------------------------
-def test_date_spellings_and_zones_are_read_as_utc_or_not_at_all_p06():
+def test_date_spellings_and_zones_are_read_as_utc_or_not_at_all():
+    """Case P06: date formats and zones."""
     feed = case_feed("P06-date-formats-and-zones", "feed.xml", ctype="application/rss+xml")
     published = {e.guid: e.published for e in feed.entries}
     assert published == {
@@ -48,7 +49,8 @@ def test_zone_less_dates_are_utc_and_nonsense_is_none():
 
 
 # --- P08 ---------------------------------------------------------------------
-def test_the_http_charset_wins_over_a_wrong_declaration_p08():
+def test_the_http_charset_wins_over_a_wrong_declaration():
+    """Case P08: charset detection."""
     feed = case_feed(
         "P08-charset-detection", "gbk-body-utf8-decl.xml", ctype="application/xml; charset=gbk"
     )
@@ -58,7 +60,8 @@ def test_the_http_charset_wins_over_a_wrong_declaration_p08():
     assert entry.content_html == "周末开放到晚上九点。"
 
 
-def test_a_legacy_charset_declared_only_in_xml_is_honoured_p08():
+def test_a_legacy_charset_declared_only_in_xml_is_honoured():
+    """Case P08: charset detection."""
     feed = case_feed("P08-charset-detection", "cp1251-decl-only.xml", ctype="application/rss+xml")
     assert feed.title == "Новости дня"
     assert feed.entries[0].title == "Открыт новый мост через реку"
@@ -111,7 +114,8 @@ def test_the_corpus_gb2312_feed_reads_as_chinese():
 
 # --- P09 ---------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["with-bom.xml", "leading-newlines.xml"])
-def test_a_bom_or_blank_lines_before_the_declaration_are_accepted_p09(name):
+def test_a_bom_or_blank_lines_before_the_declaration_are_accepted(name):
+    """Case P09: BOM and leading whitespace."""
     feed = case_feed("P09-bom-and-leading-whitespace", name, ctype="application/rss+xml")
     assert feed.bozo_message == ""
     assert len(feed.entries) == 2
@@ -119,7 +123,8 @@ def test_a_bom_or_blank_lines_before_the_declaration_are_accepted_p09(name):
 
 
 # --- P10 / P11 ---------------------------------------------------------------
-def test_rss_titles_escaped_twice_are_decoded_exactly_once_p10():
+def test_rss_titles_escaped_twice_are_decoded_exactly_once():
+    """Case P10: double escaped RSS titles."""
     feed = case_feed("P10-double-escaped-rss-titles", "feed.xml")
     assert feed.title == "Escapes & Co"
     assert {e.guid: e.title for e in feed.entries} == {
@@ -131,7 +136,8 @@ def test_rss_titles_escaped_twice_are_decoded_exactly_once_p10():
     }
 
 
-def test_atom_title_types_are_honoured_p11():
+def test_atom_title_types_are_honoured():
+    """Case P11: Atom title types."""
     feed = case_feed("P11-atom-title-types", "feed.xml")
     assert feed.title == "Tracker & Reviews"
     assert [e.title for e in feed.entries] == [
@@ -145,7 +151,8 @@ def test_atom_title_types_are_honoured_p11():
 
 # --- P22 ---------------------------------------------------------------------
 @pytest.mark.parametrize("ctype", ["application/feed+json", "application/json", ""])
-def test_json_feed_quirks_are_normalized_p22(ctype):
+def test_json_feed_quirks_are_normalized(ctype):
+    """Case P22: JSON feed edge cases."""
     feed = case_feed(
         "P22-json-feed-edge-cases",
         "feed.json",
@@ -191,7 +198,8 @@ def test_json_that_is_not_a_json_feed_is_refused():
 
 
 # --- P28 ---------------------------------------------------------------------
-def test_a_local_file_entity_is_never_expanded_p28():
+def test_a_local_file_entity_is_never_expanded():
+    """Case P28: XML entity attacks."""
     feed = case_feed("P28-xml-entity-attacks", "xxe-local-file.xml")
     texts = [feed.title, feed.description, feed.bozo_message]
     for entry in feed.entries:
@@ -203,7 +211,8 @@ def test_a_local_file_entity_is_never_expanded_p28():
         assert not any(hostname in t for t in texts)
 
 
-def test_an_external_dtd_is_not_fetched_and_the_feed_parses_p28():
+def test_an_external_dtd_is_not_fetched_and_the_feed_parses():
+    """Case P28: XML entity attacks."""
     feed = case_feed("P28-xml-entity-attacks", "xxe-external-dtd.xml")
     assert [e.title for e in feed.entries] == ["Bread"]
 
@@ -223,7 +232,8 @@ def _bounded(data: bytes):
     return feed, elapsed, peak
 
 
-def test_billion_laughs_is_not_expanded_and_stays_bounded_p28():
+def test_billion_laughs_is_not_expanded_and_stays_bounded():
+    """Case P28: XML entity attacks."""
     data = shared_path("cases", "P28-xml-entity-attacks", "billion-laughs.xml").read_bytes()
     feed, elapsed, peak = _bounded(data)
     assert elapsed < 5

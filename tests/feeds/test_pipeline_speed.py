@@ -13,6 +13,7 @@ import pytest
 from feeds.pipeline import saxdriver
 from feeds.pipeline.parse import parse_feed
 from tests.conftest import requires_postgres, shared_path
+from tests.factories import SubscriptionFactory
 
 
 def _feedparser(data: bytes, *, buffered: bool):
@@ -195,13 +196,12 @@ def test_rules_and_full_text_hooks_still_run_for_a_subscribed_feed(feed_server, 
     from django.test.utils import CaptureQueriesContext
 
     from feeds.services import feed_get_or_create, feed_refresh
-    from reader.models import Subscription
 
     feed_server.add_route(
         "/sub.xml", body=_rss_items(3), headers={"Content-Type": "application/rss+xml"}
     )
     feed, _ = feed_get_or_create(url=feed_server.url("/sub.xml"))
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     with CaptureQueriesContext(connection) as cold:
         assert feed_refresh(feed_id=feed.pk, force=True).new == 3
     sql = [q["sql"] for q in cold.captured_queries]

@@ -14,6 +14,7 @@ from feeds.models import Entry, Feed
 from feeds.services import feed_get_or_create, feed_merge, feed_refresh
 from feeds.signals import feed_merged
 from tests.conftest import requires_postgres, shared_path
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +131,8 @@ def test_validators_are_stored_from_a_200_and_cleared_when_a_200_has_none(feed_s
     assert feed.etag == "" and feed.entries.count() == 2
 
 
-def test_p17_a_changed_etag_is_stored_even_when_last_modified_and_body_do_not_change(feed_server):
+def test_a_changed_etag_is_stored_even_when_last_modified_and_body_do_not_change(feed_server):
+    """Case P17: conditional GET validators."""
     shared_path("cases", "P17-conditional-get-validators")
     feed_server.load_case("P17-conditional-get-validators")
     feed = _feed(feed_server, "/cache.xml")
@@ -165,7 +167,8 @@ def test_304_advances_the_last_checked_time(feed_server):
 # --- redirects and merges ---------------------------------------------------------------------
 
 
-def test_p16_a_permanent_redirect_updates_the_url_and_the_next_refresh_goes_there(feed_server):
+def test_a_permanent_redirect_updates_the_url_and_the_next_refresh_goes_there(feed_server):
+    """Case P16: redirects permanent temporary loop."""
     shared_path("cases", "P16-redirects-permanent-temporary-loop")
     feed_server.load_case("P16-redirects-permanent-temporary-loop")
     feed = _feed(feed_server, "/old.xml")
@@ -180,7 +183,8 @@ def test_p16_a_permanent_redirect_updates_the_url_and_the_next_refresh_goes_ther
     assert feed_server.hits("/new.xml") == 2
 
 
-def test_p16_a_temporary_redirect_keeps_the_url(feed_server):
+def test_a_temporary_redirect_keeps_the_url(feed_server):
+    """Case P16: redirects permanent temporary loop."""
     shared_path("cases", "P16-redirects-permanent-temporary-loop")
     feed_server.load_case("P16-redirects-permanent-temporary-loop")
     feed = _feed(feed_server, "/rotating.xml")
@@ -194,7 +198,8 @@ def test_p16_a_temporary_redirect_keeps_the_url(feed_server):
     assert feed_server.hits("/rotating.xml") == 2
 
 
-def test_p16_a_chain_of_permanent_then_temporary_keeps_the_url(feed_server):
+def test_a_chain_of_permanent_then_temporary_keeps_the_url(feed_server):
+    """Case P16: redirects permanent temporary loop."""
     shared_path("cases", "P16-redirects-permanent-temporary-loop")
     feed_server.load_case("P16-redirects-permanent-temporary-loop")
     feed = _feed(feed_server, "/chain.xml")
@@ -205,7 +210,8 @@ def test_p16_a_chain_of_permanent_then_temporary_keeps_the_url(feed_server):
     assert feed.url == feed_server.url("/chain.xml")
 
 
-def test_p16_a_redirect_loop_fails_quickly_with_a_readable_error_and_backs_off(feed_server):
+def test_a_redirect_loop_fails_quickly_with_a_readable_error_and_backs_off(feed_server):
+    """Case P16: redirects permanent temporary loop."""
     shared_path("cases", "P16-redirects-permanent-temporary-loop")
     feed_server.load_case("P16-redirects-permanent-temporary-loop")
     feed = _feed(feed_server, "/loop-a.xml")
@@ -219,7 +225,8 @@ def test_p16_a_redirect_loop_fails_quickly_with_a_readable_error_and_backs_off(f
     assert feed.error_count == 1 and feed.next_fetch_at > timezone.now()
 
 
-def test_p16_a_permanent_redirect_onto_an_existing_feed_merges_the_two(feed_server):
+def test_a_permanent_redirect_onto_an_existing_feed_merges_the_two(feed_server):
+    """Case P16: redirects permanent temporary loop."""
     shared_path("cases", "P16-redirects-permanent-temporary-loop")
     feed_server.load_case("P16-redirects-permanent-temporary-loop")
     old, new = _feed(feed_server, "/old.xml"), _feed(feed_server, "/new.xml")
@@ -264,17 +271,16 @@ def test_merging_skips_entries_the_target_already_has(feed_server):
     assert not Feed.objects.filter(pk=source.pk).exists()
 
 
-def test_p16_two_users_on_old_and_new_end_up_on_one_feed_without_duplicates(
-    feed_server, alice, bob
-):
+def test_two_users_on_old_and_new_end_up_on_one_feed_without_duplicates(feed_server, alice, bob):
+    """Case P16: redirects permanent temporary loop."""
     from reader.models import Subscription
 
     shared_path("cases", "P16-redirects-permanent-temporary-loop")
     feed_server.load_case("P16-redirects-permanent-temporary-loop")
     old, new = _feed(feed_server, "/old.xml"), _feed(feed_server, "/new.xml")
-    Subscription.objects.create(user=alice, feed=old)
-    Subscription.objects.create(user=bob, feed=old)
-    Subscription.objects.create(user=bob, feed=new)
+    SubscriptionFactory(user=alice, feed=old)
+    SubscriptionFactory(user=bob, feed=old)
+    SubscriptionFactory(user=bob, feed=new)
 
     _refresh(old)
 

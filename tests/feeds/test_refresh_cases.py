@@ -16,8 +16,9 @@ import time_machine
 from feeds import scheduling
 from feeds.models import Entry, Feed
 from feeds.services import feed_get_or_create, feed_refresh
-from reader.models import EntryState, Subscription
+from reader.models import EntryState
 from tests.conftest import shared_path
+from tests.factories import EntryStateFactory, SubscriptionFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.shared]
 
@@ -51,12 +52,13 @@ def _refresh(feed: Feed):
 
 
 def _read(user, entry: Entry) -> None:
-    EntryState.objects.create(user=user, entry=entry, read=True)
+    EntryStateFactory(user=user, entry=entry, read=True)
 
 
-def test_p01_items_without_guid_do_not_duplicate_and_stay_read(feed_server, alice):
+def test_items_without_guid_do_not_duplicate_and_stay_read(feed_server, alice):
+    """Case P01: no GUID link identity."""
     feed = _two_fetches(feed_server, "P01-no-guid-link-identity", "/garden/rss.xml", RSS)
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
 
     _refresh(feed)
     assert feed.entries.count() == 3
@@ -70,7 +72,8 @@ def test_p01_items_without_guid_do_not_duplicate_and_stay_read(feed_server, alic
     assert compost.url == "https://garden.example.org/notes/compost-log"
 
 
-def test_p03_a_rewritten_guid_with_the_same_link_updates_the_entry(feed_server, alice):
+def test_a_rewritten_guid_with_the_same_link_updates_the_entry(feed_server, alice):
+    """Case P03: GUID changes link stable."""
     feed = _two_fetches(feed_server, "P03-guid-changes-link-stable", "/gazette.xml", RSS)
 
     _refresh(feed)
@@ -85,7 +88,8 @@ def test_p03_a_rewritten_guid_with_the_same_link_updates_the_entry(feed_server, 
     assert EntryState.objects.get(user=alice, entry=ferry).read is True
 
 
-def test_p04_links_differing_only_by_tracking_parameters_are_one_entry(feed_server):
+def test_links_differing_only_by_tracking_parameters_are_one_entry(feed_server):
+    """Case P04: tracking params."""
     feed = _two_fetches(feed_server, "P04-tracking-params", "/p04.xml", RSS)
 
     _refresh(feed)
@@ -99,7 +103,8 @@ def test_p04_links_differing_only_by_tracking_parameters_are_one_entry(feed_serv
     ]
 
 
-def test_p07_an_updated_bump_does_not_resurface_an_old_entry(feed_server, alice):
+def test_an_updated_bump_does_not_resurface_an_old_entry(feed_server, alice):
+    """Case P07: published vs updated."""
     feed = _two_fetches(feed_server, "P07-published-vs-updated", "/p07.xml", ATOM)
 
     _refresh(feed)
@@ -119,14 +124,15 @@ def test_p07_an_updated_bump_does_not_resurface_an_old_entry(feed_server, alice)
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def test_p19_retry_after_is_honoured_for_the_whole_host(feed_server, alice):
+def test_retry_after_is_honoured_for_the_whole_host(feed_server, alice):
+    """Case P19: rate limit retry after."""
     shared_path("cases", "P19-rate-limit-retry-after")
     feed_server.load_case("P19-rate-limit-retry-after")
     with time_machine.travel(T0, tick=False) as clock:
         busy, _ = feed_get_or_create(url=feed_server.url("/busy.xml"))
         busy2, _ = feed_get_or_create(url=feed_server.url("/busy-2.xml"))
         for feed in (busy, busy2):
-            Subscription.objects.create(user=alice, feed=feed)
+            SubscriptionFactory(user=alice, feed=feed)
         Feed.objects.filter(pk=busy2.pk).update(next_fetch_at=T0 + timedelta(minutes=20))
         assert feed_refresh(feed_id=busy.pk).outcome == "ok"
         entries = list(busy.entries.values_list("pk", "title"))
@@ -157,7 +163,8 @@ def test_p19_retry_after_is_honoured_for_the_whole_host(feed_server, alice):
         assert sorted(scheduling.feeds_claim_due(limit=10)) == sorted([busy.pk, busy2.pk])
 
 
-def test_p19_without_retry_after_backs_off_exponentially(feed_server):
+def test_a_429_without_retry_after_backs_off_exponentially(feed_server):
+    """Case P19: rate limit retry after."""
     feed_server.add_route("/busy-3.xml", status=429, body="slow down")
     feed, _ = feed_get_or_create(url=feed_server.url("/busy-3.xml"))
     Feed.objects.filter(pk=feed.pk).update(fetch_interval=900)

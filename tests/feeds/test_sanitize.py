@@ -86,7 +86,8 @@ def round_trip(fragment: str) -> str:
 
 
 # --- P30 ---------------------------------------------------------------------
-def test_hostile_content_is_reduced_to_inert_html_p30():
+def test_hostile_content_is_reduced_to_inert_html():
+    """Case P30: XSS content basic."""
     (entry,) = case_entries("P30-xss-content-basic", "https://torture.example.org/feed")
     out = sanitized(entry)
     assert_inert(out)
@@ -108,7 +109,8 @@ def test_hostile_content_is_reduced_to_inert_html_p30():
 
 
 # --- P32 ---------------------------------------------------------------------
-def test_mutation_xss_patterns_stay_inert_after_two_reparses_p32():
+def test_mutation_xss_patterns_stay_inert_after_two_reparses():
+    """Case P32: mXSS known patterns."""
     entries = case_entries("P32-mxss-known-patterns", "https://mxss.example.org/feed")
     assert len(entries) == 9
     for entry in entries:
@@ -125,7 +127,8 @@ def test_mutation_xss_patterns_stay_inert_after_two_reparses_p32():
 
 
 # --- P14 ---------------------------------------------------------------------
-def test_lazy_images_are_promoted_and_srcset_candidates_resolved_p14():
+def test_lazy_images_are_promoted_and_srcset_candidates_resolved():
+    """Case P14: lazy images and srcset."""
     (entry,) = case_entries("P14-lazy-images-and-srcset", "https://photos.example.com/feed/")
     out = sanitized(entry)
     images = [e for e in html5_elements(out) if e.tag == "img"]
@@ -147,7 +150,8 @@ def test_lazy_images_are_promoted_and_srcset_candidates_resolved_p14():
 
 
 # --- P15 ---------------------------------------------------------------------
-def test_only_youtube_and_vimeo_iframes_are_kept_and_rewritten_p15():
+def test_only_youtube_and_vimeo_iframes_are_kept_and_rewritten():
+    """Case P15: video iframe policy."""
     (entry,) = case_entries("P15-video-iframe-policy", "https://workshop.example.org/feed")
     out = sanitized(entry)
     frames = [e for e in html5_elements(out) if e.tag == "iframe"]

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from feeds import scheduling
 from feeds.models import Feed, Source
-from reader.models import Subscription
 from tests.conftest import requires_postgres
+from tests.factories import SubscriptionFactory
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MIN, MAX = 900, 86400
@@ -28,7 +28,7 @@ def _feed(url: str, **fields) -> Feed:
 
 def _subscribed_feed(user, url: str, **fields) -> Feed:
     feed = _feed(url, **fields)
-    Subscription.objects.create(user=user, feed=feed)
+    SubscriptionFactory(user=user, feed=feed)
     return feed
 
 

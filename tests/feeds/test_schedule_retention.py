@@ -12,6 +12,7 @@ from feeds.services import entries_prune
 from feeds.tasks import prune_entries
 from reader.models import EntryState
 from reader.project.celery import app
+from tests.factories import EntryStateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +48,9 @@ def test_old_entries_are_deleted_and_leave_a_tombstone(feed):
 def test_starred_entries_are_never_pruned_but_read_state_goes_with_the_entry(feed, alice, bob):
     starred = _entry(feed, "starred", age_days=400)
     read_only = _entry(feed, "readonly", age_days=400)
-    EntryState.objects.create(user=alice, entry=starred, starred=True, starred_at=timezone.now())
-    EntryState.objects.create(user=bob, entry=starred, read=True)
-    EntryState.objects.create(user=bob, entry=read_only, read=True)
+    EntryStateFactory(user=alice, entry=starred, starred=True, starred_at=timezone.now())
+    EntryStateFactory(user=bob, entry=starred, read=True)
+    EntryStateFactory(user=bob, entry=read_only, read=True)
 
     assert entries_prune(older_than_days=180) == 1
 

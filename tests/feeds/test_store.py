@@ -18,6 +18,7 @@ from feeds.pipeline.parse import ParsedEntry, ParsedFeed, parse_feed
 from feeds.pipeline.store import raw_hash, store_parsed
 from reader.models import EntryState
 from tests.conftest import requires_postgres, shared_path
+from tests.factories import EntryStateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +44,14 @@ def entries(feed: Feed) -> list[Entry]:
 
 
 # --- P01 ---------------------------------------------------------------------
-def test_items_without_guid_do_not_duplicate_on_refresh_p01(alice):
+def test_items_without_guid_do_not_duplicate_on_refresh(alice):
+    """Case P01: no GUID link identity."""
     feed = make_feed("https://feeds.example.org/garden/rss.xml")
     first = fetch(feed, "P01-no-guid-link-identity", "fetch1.xml")
     assert (first.new, first.updated, first.unchanged) == (3, 0, 0)
     compost = Entry.objects.get(feed=feed, title="Compost temperature log")
     assert compost.url == "https://garden.example.org/notes/compost-log"
-    EntryState.objects.create(user=alice, entry=compost, read=True)
+    EntryStateFactory(user=alice, entry=compost, read=True)
     ids_before = {e.title: e.pk for e in entries(feed)}
 
     second = fetch(feed, "P01-no-guid-link-identity", "fetch2.xml")
@@ -62,7 +64,8 @@ def test_items_without_guid_do_not_duplicate_on_refresh_p01(alice):
 
 
 # --- P02 ---------------------------------------------------------------------
-def test_a_guid_repeated_in_one_document_falls_back_to_the_link_p02():
+def test_a_guid_repeated_in_one_document_falls_back_to_the_link():
+    """Case P02: duplicate GUID in document."""
     feed = make_feed("https://shop.example.com/feed")
     assert fetch(feed, "P02-duplicate-guid-in-document", "feed.xml").new == 4
     again = fetch(feed, "P02-duplicate-guid-in-document", "feed.xml")
@@ -77,11 +80,12 @@ def test_a_guid_repeated_in_one_document_falls_back_to_the_link_p02():
 
 
 # --- P03 ---------------------------------------------------------------------
-def test_a_new_guid_with_a_known_unique_link_updates_the_entry_p03(alice):
+def test_a_new_guid_with_a_known_unique_link_updates_the_entry(alice):
+    """Case P03: GUID changes link stable."""
     feed = make_feed("https://news.example.org/gazette.xml")
     fetch(feed, "P03-guid-changes-link-stable", "fetch1.xml")
     ferry = Entry.objects.get(feed=feed, url="https://news.example.org/a/40417")
-    EntryState.objects.create(user=alice, entry=ferry, read=True)
+    EntryStateFactory(user=alice, entry=ferry, read=True)
 
     result = fetch(feed, "P03-guid-changes-link-stable", "fetch2.xml")
 
@@ -97,7 +101,8 @@ def test_a_new_guid_with_a_known_unique_link_updates_the_entry_p03(alice):
 
 
 # --- P04 ---------------------------------------------------------------------
-def test_links_that_differ_only_by_tracking_parameters_are_one_entry_p04():
+def test_links_that_differ_only_by_tracking_parameters_are_one_entry():
+    """Case P04: tracking params."""
     feed = make_feed("https://blog.example.org/feed")
     fetch(feed, "P04-tracking-params", "fetch1.xml")
     result = fetch(feed, "P04-tracking-params", "fetch2.xml")
@@ -110,7 +115,8 @@ def test_links_that_differ_only_by_tracking_parameters_are_one_entry_p04():
 
 
 # --- P05 ---------------------------------------------------------------------
-def test_entries_without_dates_keep_their_first_seen_time_p05(alice):
+def test_entries_without_dates_keep_their_first_seen_time(alice):
+    """Case P05: missing and future dates."""
     feed = make_feed("https://comics.example.net/feed")
     noon = dt.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     fetch(feed, "P05-missing-and-future-dates", "no-dates.xml", now=noon)
@@ -126,7 +132,8 @@ def test_entries_without_dates_keep_their_first_seen_time_p05(alice):
     assert all(e.published_at == e.created_at for e in stored)
 
 
-def test_a_future_date_is_clamped_to_the_fetch_time_p05():
+def test_a_future_date_is_clamped_to_the_fetch_time():
+    """Case P05: missing and future dates."""
     feed = make_feed("https://events.example.com/feed")
     noon = dt.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     fetch(feed, "P05-missing-and-future-dates", "future-date.xml", now=noon)
@@ -146,7 +153,8 @@ def test_a_date_up_to_ten_minutes_ahead_is_kept():
 
 
 # --- P06 (stored) ------------------------------------------------------------
-def test_unparseable_dates_are_stored_as_first_seen_p06():
+def test_unparseable_dates_are_stored_as_first_seen():
+    """Case P06: date formats and zones."""
     feed = make_feed("https://dates.example.org/feed")
     fetch(feed, "P06-date-formats-and-zones", "feed.xml")
     published = {e.guid: e.published_at for e in Entry.objects.filter(feed=feed)}
@@ -156,11 +164,12 @@ def test_unparseable_dates_are_stored_as_first_seen_p06():
 
 
 # --- P07 ---------------------------------------------------------------------
-def test_an_updated_bump_does_not_resurface_a_read_entry_p07(alice):
+def test_an_updated_bump_does_not_resurface_a_read_entry(alice):
+    """Case P07: published vs updated."""
     feed = make_feed("https://research.example.com/notes/feed.atom")
     fetch(feed, "P07-published-vs-updated", "fetch1.xml")
     for entry in entries(feed):
-        EntryState.objects.create(user=alice, entry=entry, read=True)
+        EntryStateFactory(user=alice, entry=entry, read=True)
     order_before = [e.title for e in entries(feed)]
     ids_before = sorted(e.pk for e in entries(feed))
 
@@ -178,7 +187,8 @@ def test_an_updated_bump_does_not_resurface_a_read_entry_p07(alice):
 
 
 # --- P12-P15 (stored content) -------------------------------------------------
-def test_entry_level_xml_base_resolves_links_and_content_p12():
+def test_entry_level_xml_base_resolves_links_and_content():
+    """Case P12: XML base resolution."""
     feed = make_feed("https://journal.example.org/ongoing/ongoing.atom")
     fetch(feed, "P12-xml-base-resolution", "feed.xml")
     entry = Entry.objects.get(feed=feed)
@@ -191,7 +201,8 @@ def test_entry_level_xml_base_resolves_links_and_content_p12():
     ]
 
 
-def test_rss_content_resolves_against_the_item_link_p13():
+def test_rss_content_resolves_against_the_item_link():
+    """Case P13: relative URLs RSS content."""
     feed = make_feed("https://care.example.net/feeds/index.xml")
     fetch(feed, "P13-relative-urls-rss-content", "feed.xml")
     entry = Entry.objects.get(feed=feed)
@@ -205,7 +216,8 @@ def test_rss_content_resolves_against_the_item_link_p13():
     ]
 
 
-def test_lazy_images_are_promoted_and_the_thumbnail_is_one_url_p14():
+def test_lazy_images_are_promoted_and_the_thumbnail_is_one_url():
+    """Case P14: lazy images and srcset."""
     feed = make_feed("https://photos.example.com/feed/")
     fetch(feed, "P14-lazy-images-and-srcset", "feed.xml")
     entry = Entry.objects.get(feed=feed)
@@ -218,7 +230,8 @@ def test_lazy_images_are_promoted_and_the_thumbnail_is_one_url_p14():
     assert "data:" not in entry.content and "data-" not in entry.content
 
 
-def test_only_video_embeds_survive_in_stored_content_p15():
+def test_only_video_embeds_survive_in_stored_content():
+    """Case P15: video iframe policy."""
     feed = make_feed("https://workshop.example.org/feed")
     fetch(feed, "P15-video-iframe-policy", "feed.xml")
     content = Entry.objects.get(feed=feed).content
@@ -227,7 +240,8 @@ def test_only_video_embeds_survive_in_stored_content_p15():
 
 
 # --- P31 (stored) ------------------------------------------------------------
-def test_hostile_text_and_link_fields_are_stored_as_text_or_dropped_p31():
+def test_hostile_text_and_link_fields_are_stored_as_text_or_dropped():
+    """Case P31: XSS text fields and links."""
     feed = make_feed("https://feeds.example.org/p31.xml")
     fetch(feed, "P31-xss-text-fields-and-links", "feed.xml")
     feed.refresh_from_db()
@@ -381,7 +395,8 @@ def test_the_raw_hash_ignores_nothing_that_is_stored():
 
 
 # --- P22 / P28 (stored) --------------------------------------------------------
-def test_a_json_feed_refetch_creates_nothing_and_text_stays_text_p22():
+def test_a_json_feed_refetch_creates_nothing_and_text_stays_text():
+    """Case P22: JSON feed edge cases."""
     feed = make_feed("https://links.example.com/feed.json")
     kwargs = {"ctype": "application/feed+json"}
     assert fetch(feed, "P22-json-feed-edge-cases", "feed.json", **kwargs).new == 3
@@ -396,7 +411,8 @@ def test_a_json_feed_refetch_creates_nothing_and_text_stays_text_p22():
     assert 'src="https://links.example.com/2026/03/kites/kite.jpg"' in kites.content
 
 
-def test_no_stored_field_carries_file_contents_from_an_entity_p28():
+def test_no_stored_field_carries_file_contents_from_an_entity():
+    """Case P28: XML entity attacks."""
     feed = make_feed("https://recipes.example.com/feed")
     fetch(feed, "P28-xml-entity-attacks", "xxe-local-file.xml")
     feed.refresh_from_db()

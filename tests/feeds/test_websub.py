@@ -27,6 +27,7 @@ from feeds.models import Feed, WebSubSubscription
 from feeds.services import feed_get_or_create, feed_refresh
 from reader.models import Subscription
 from reader.project.celery import app
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,7 +157,7 @@ def pushed_feed(hub, feed_server, alice):
         "/pushed.xml", headers=ATOM, body=_atom(feed_server, hub.url, [("1", "One")])
     )
     feed, _ = feed_get_or_create(url=feed_server.url("/pushed.xml"))
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     assert feed_refresh(feed_id=feed.pk, force=True).outcome == "ok"
     hub.wait(1)
     return feed
@@ -341,7 +342,7 @@ def test_http_link_headers_are_checked_first(hub, feed_server, alice):
     link = f'<{hub.url}>; rel="hub", </headers.xml>; rel=self'
     feed_server.add_route("/headers.xml", headers={**ATOM, "Link": link}, body=body)
     feed, _ = feed_get_or_create(url=feed_server.url("/headers.xml"))
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     feed_refresh(feed_id=feed.pk, force=True)
     assert hub.requests[0]["hub.topic"] == feed_server.url("/headers.xml")
     assert hub.wait(1)[0]["status"] == 200

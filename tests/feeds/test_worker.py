@@ -13,8 +13,8 @@ import pytest
 
 from feeds.models import Feed
 from feeds.tasks import refresh_due_feeds, refresh_feed
-from reader.models import Subscription
 from tests.conftest import requires_postgres, requires_redis
+from tests.factories import SubscriptionFactory
 from tests.procs import start_worker, stop, wait_for
 
 RSS = {"Content-Type": "application/rss+xml"}
@@ -46,7 +46,7 @@ def test_real_workers_refresh_due_feeds_and_single_feeds_end_to_end(
         feed = Feed.objects.create(url=feed_server.url(f"/{name}.xml", host="127.0.0.1"))
         feeds.append((feed, items))
     for feed, _ in feeds[:2]:
-        Subscription.objects.create(user=alice, feed=feed)
+        SubscriptionFactory(user=alice, feed=feed)
     lone, lone_items = feeds[2]  # nobody subscribes: beat never picks it, a direct task does
 
     worker = start_worker(env, concurrency=2)

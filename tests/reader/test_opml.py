@@ -39,7 +39,8 @@ def opml(*outlines: str) -> bytes:
     return f'<?xml version="1.0"?><opml version="2.0"><head/><body>{body}</body></opml>'.encode()
 
 
-def test_p23_nested_folders_duplicates_and_existing_subscriptions(alice):
+def test_an_opml_with_nested_folders_duplicates_and_existing_subscriptions(alice):
+    """Case P23: OPML nested and duplicates."""
     SubscriptionFactory(user=alice, feed=FeedFactory(url="https://feeds.example.org/new.xml"))
     data = shared_path("cases", "P23-opml-nested-and-duplicates", "subscriptions.opml").read_bytes()
     job = run_import(alice, data)
@@ -66,7 +67,8 @@ def test_p23_nested_folders_duplicates_and_existing_subscriptions(alice):
     assert Category.objects.filter(user=alice).count() == 5
 
 
-def test_p35_entities_never_expand_and_one_subscription_is_created(alice):
+def test_opml_entities_never_expand_and_one_subscription_is_created(alice):
+    """Case P35: OPML XXE upload."""
     data = shared_path("cases", "P35-opml-xxe-upload", "xxe.opml").read_bytes()
     job = run_import(alice, data)
     assert job.created_count == 1

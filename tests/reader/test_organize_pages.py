@@ -10,6 +10,7 @@ from django.utils import translation
 from reader import saved_views
 from reader.models import HiddenEntry, Rule, SavedView
 from reader.templatetags.tidings_organize import keyword_list, keywords
+from tests.factories import RuleFactory, SavedViewFactory
 from tests.reader.syndication import Item, refresh, serve, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -67,8 +68,8 @@ def test_an_invalid_regular_expression_is_shown_on_the_form(alice_client, sub):
 
 
 def test_another_users_rule_and_view_cannot_be_changed(alice, bob, sub):
-    rule = Rule.objects.create(user=alice, pattern="x")
-    view = SavedView.objects.create(user=alice, name="Mine")
+    rule = RuleFactory(user=alice, pattern="x")
+    view = SavedViewFactory(user=alice, name="Mine")
     client = Client()
     client.force_login(bob)
     assert client.post(f"/settings/rules/{rule.pk}/", {"action": "delete"}).status_code == 404

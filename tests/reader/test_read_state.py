@@ -192,14 +192,16 @@ def _race_feed(user):
     return sub, first, later, day.replace(hour=10, minute=1)
 
 
-def test_p25_mark_all_read_up_to_the_max_entry_id_the_client_saw(alice):
+def test_mark_all_read_up_to_the_max_entry_id_the_client_saw(alice):
+    """Case P25: mark all read upper bound."""
     sub, first, later, _ = _race_feed(alice)
     services.mark_all_read(user=alice, subscription_id=sub.pk, max_entry_id=first[-1].pk)
     assert sorted(unread_ids(alice)) == sorted(e.pk for e in later)
     assert unread(alice, sub) == 2
 
 
-def test_p25_mark_all_read_before_a_time_leaves_later_arrivals_unread(alice):
+def test_mark_all_read_before_a_time_leaves_later_arrivals_unread(alice):
+    """Case P25: mark all read upper bound."""
     sub, _, later, seen_at = _race_feed(alice)
     services.mark_all_read(user=alice, before=seen_at)
     assert sorted(unread_ids(alice)) == sorted(e.pk for e in later)
@@ -207,14 +209,16 @@ def test_p25_mark_all_read_before_a_time_leaves_later_arrivals_unread(alice):
     assert unread(alice, sub) == 2
 
 
-def test_p25_mark_all_read_without_bound_never_marks_entries_created_after_the_call(alice):
+def test_mark_all_read_without_bound_never_marks_entries_created_after_the_call(alice):
+    """Case P25: mark all read upper bound."""
     sub, _, _, _ = _race_feed(alice)
     services.mark_all_read(user=alice, subscription_id=sub.pk)
     arrived = EntryFactory(feed=sub.feed, published_at=datetime(2026, 3, 1, tzinfo=UTC))
     assert unread_ids(alice) == [arrived.pk]
 
 
-def test_p25_a_bound_above_the_newest_entry_is_capped_at_the_request(alice):
+def test_a_bound_above_the_newest_entry_is_capped_at_the_request(alice):
+    """Case P25: mark all read upper bound."""
     sub, _, _, _ = _race_feed(alice)
     services.mark_all_read(user=alice, subscription_id=sub.pk, max_entry_id=2**62)
     arrived = EntryFactory(feed=sub.feed)

@@ -16,8 +16,8 @@ import pytest
 
 from feeds.models import Entry, Feed, FetchLog
 from feeds.tasks import refresh_feed
-from reader.models import Subscription
 from tests.conftest import requires_redis
+from tests.factories import SubscriptionFactory
 from tests.procs import start_worker, stop, wait_for
 from tests.reliability.conftest import RSS, logs_text, rss
 
@@ -64,7 +64,7 @@ READABLE = {
 
 def _feed(feed_server, alice, path: str) -> Feed:
     feed = Feed.objects.create(url=feed_server.url(path, host="127.0.0.1"))
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     return feed
 
 

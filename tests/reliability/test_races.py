@@ -22,7 +22,7 @@ from feeds.pipeline.parse import parse_feed
 from feeds.pipeline.store import store_parsed
 from feeds.tasks import refresh_feed
 from reader import selectors
-from reader.models import EntryState, Subscription
+from reader.models import EntryState
 from tests.conftest import requires_postgres, requires_redis
 from tests.procs import start_worker, stop, wait_for
 from tests.reader.factories import FeedFactory, SubscriptionFactory, entries
@@ -68,7 +68,7 @@ def test_two_workers_racing_on_one_feed_store_each_entry_once(
 
     feed_server.add_route("/race.xml", handler=growing)
     feed = Feed.objects.create(url=feed_server.url("/race.xml", host="127.0.0.1"))
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     env = {**project_env, **feed_server.child_env()}
     workers = [start_worker(env, concurrency=2, log=child_logs / f"w{n}.log") for n in range(2)]
     try:

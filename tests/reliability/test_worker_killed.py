@@ -18,8 +18,8 @@ from django.db import connection
 
 from feeds.models import Entry, Feed
 from feeds.tasks import refresh_feed
-from reader.models import Subscription
 from tests.conftest import requires_postgres, requires_redis
+from tests.factories import SubscriptionFactory
 from tests.procs import kill_tree, start_worker, stop, wait_for
 from tests.reliability.conftest import RSS, logs_text, rss
 
@@ -45,7 +45,7 @@ def _env(project_env, feed_server):
 
 def _feed(feed_server, path: str, alice) -> Feed:
     feed = Feed.objects.create(url=feed_server.url(path, host="127.0.0.1"))
-    Subscription.objects.create(user=alice, feed=feed)
+    SubscriptionFactory(user=alice, feed=feed)
     return feed
 
 

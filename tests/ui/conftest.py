@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import ROOT, child_database_url
+from tests.factories import EntryFactory, FeedFactory, SubscriptionFactory, UserFactory
 from tests.procs import start_worker, stop
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
@@ -222,15 +223,8 @@ def rss(
 
 
 def make_reader(username: str = "reader", **preferences):
-    """A user with the test password and the given preferences."""
-    from accounts.models import User
-
-    user = User.objects.create_user(username, f"{username}@example.com", PASSWORD)
-    for name, value in preferences.items():
-        setattr(user, name, value)
-    if preferences:
-        user.save()
-    return user
+    """A user with the test password (``PASSWORD``) and the given preferences (User fields)."""
+    return UserFactory(username=username, password=PASSWORD, **preferences)
 
 
 def seed_subscription(user, title: str, *, entries: int = 5, category=None, content: str = ""):
@@ -240,12 +234,11 @@ def seed_subscription(user, title: str, *, entries: int = 5, category=None, cont
     """
     from django.utils import timezone
 
-    from feeds.models import Entry, Feed
-    from reader.models import Subscription
+    from feeds.models import Entry
 
     now = timezone.now()
     slug = uuid.uuid4().hex[:10]
-    feed = Feed.objects.create(
+    feed = FeedFactory(
         url=f"https://feeds.example.org/{slug}.xml",
         title=title,
         site_url="https://example.org/",
@@ -253,8 +246,9 @@ def seed_subscription(user, title: str, *, entries: int = 5, category=None, cont
         last_success_at=now,
     )
     Entry.objects.bulk_create(
-        Entry(
+        EntryFactory.build(
             feed=feed,
+            guid="",
             identity_hash=f"{slug}{i:054d}",
             title=f"{title} entry {i + 1}",
             url=f"https://example.org/{slug}/{i + 1}",
@@ -265,7 +259,7 @@ def seed_subscription(user, title: str, *, entries: int = 5, category=None, cont
         )
         for i in range(entries)
     )
-    return Subscription.objects.create(
+    return SubscriptionFactory(
         user=user,
         feed=feed,
         category=category,

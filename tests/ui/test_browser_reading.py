@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from reader.models import Category
+from tests.factories import CategoryFactory
 from tests.ui.conftest import make_reader, seed_subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,7 +27,7 @@ def _count(page, key: str) -> int:
 def library():
     """A reader with two subscriptions (5 + 3 unread entries), one in the category Tech."""
     user = make_reader("alice")
-    tech = Category.objects.create(user=user, title="Tech")
+    tech = CategoryFactory(user=user, title="Tech")
     first = seed_subscription(user, "Morning Paper", entries=5, category=tech)
     second = seed_subscription(user, "Evening Digest", entries=3)
     return user, first, second

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from feeds.models import Feed
 from reader import ui_selectors
-from reader.models import Category
+from tests.factories import CategoryFactory
 from tests.ui.conftest import make_reader, seed_subscription
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def _render(source: str, context: dict, request) -> str:
 
 def _reader_with_awkward_subscriptions():
     user = make_reader("rows")
-    folder = Category.objects.create(user=user, title="Folder <&>")
+    folder = CategoryFactory(user=user, title="Folder <&>")
     plain = seed_subscription(user, 'Tom & Jerry "quoted" <b>', entries=3, category=folder)
     seed_subscription(user, "Quiet feed", entries=0)
     failing = seed_subscription(user, "Failing feed", entries=2)
@@ -103,7 +103,7 @@ def test_subscription_rows_built_in_python_match_the_subscription_row_template(l
     from reader.selectors import category_list
 
     user, plain = _reader_with_awkward_subscriptions()
-    Category.objects.create(user=user, title="Second & last")
+    CategoryFactory(user=user, title="Second & last")
     Subscription.objects.filter(pk=plain.pk).update(title="My <own> title", fetch_full_text=True)
     never = seed_subscription(user, "Never fetched", entries=0)
     Feed.objects.filter(pk=never.feed_id).update(last_fetched_at=None)

@@ -22,8 +22,8 @@ def _client_for(user) -> Client:
     return client
 
 
-def test_the_header_has_a_menu_without_javascript_with_every_link_the_search_and_sign_out():
-    client = _client_for(make_reader("alice"))
+def test_the_header_has_a_menu_without_javascript_with_every_link_the_search_and_sign_out(alice):
+    client = _client_for(alice)
     html = client.get("/subscriptions/").content.decode()
     menu = re.search(r'<details class="topmenu">(.*?)</details>', html, re.S)
     assert menu, "no <details> menu in the header"
@@ -42,13 +42,13 @@ def test_a_visitor_gets_no_menu_but_the_sign_in_links():
     assert "/accounts/login/" in html
 
 
-def test_flash_errors_are_alerts_and_other_messages_are_status(rf):
+def test_flash_errors_are_alerts_and_other_messages_are_status(rf, bob):
     from django.contrib.messages.storage.fallback import FallbackStorage
 
     request = rf.get("/")
     request.session = {}
     request._messages = FallbackStorage(request)
-    request.user = make_reader("bob")
+    request.user = bob
     request._messages.add(constants.ERROR, "It broke")
     request._messages.add(constants.SUCCESS, "It worked")
     html = loader.render_to_string("base.html", {"messages": get_messages(request)}, request)
@@ -57,8 +57,8 @@ def test_flash_errors_are_alerts_and_other_messages_are_status(rf):
     assert re.search(r'class="toast toast-error" role="alert" hidden', html)
 
 
-def test_a_new_token_and_the_api_urls_have_copy_buttons_hidden_until_javascript_runs():
-    client = _client_for(make_reader("carol"))
+def test_a_new_token_and_the_api_urls_have_copy_buttons_hidden_until_javascript_runs(alice):
+    client = _client_for(alice)
     response = client.post("/settings/api/tokens/", {"name": "script"})
     html = response.content.decode()
     token = re.search(r'id="new-token"[^>]*value="(tid_[A-Za-z0-9_-]+)"', html).group(1)
@@ -69,11 +69,10 @@ def test_a_new_token_and_the_api_urls_have_copy_buttons_hidden_until_javascript_
     assert "<script>" not in html and "onclick" not in html
 
 
-def test_the_entry_toolbars_read_original_has_a_label_to_hide_on_narrow_screens():
-    user = make_reader("dave")
-    sub = seed_subscription(user, "Paper", entries=1)
+def test_the_entry_toolbars_read_original_has_a_label_to_hide_on_narrow_screens(alice):
+    sub = seed_subscription(alice, "Paper", entries=1)
     entry = sub.feed.entries.first()
-    html = _client_for(user).get(f"/reader/?show=all&entry={entry.pk}").content.decode()
+    html = _client_for(alice).get(f"/reader/?show=all&entry={entry.pk}").content.decode()
     toolbar = re.search(
         r'<a class="button button-small toolbar-original"[^>]*>(.*?)</a>', html, re.S
     )

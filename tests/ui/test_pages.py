@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from feeds.models import Entry, Feed, Source
-from reader.models import Category
+from tests.factories import CategoryFactory
 from tests.ui.conftest import make_reader, seed_subscription
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def _client_for(user) -> Client:
 
 
 def _library(user, n: int) -> list:
-    categories = [Category.objects.create(user=user, title=f"Folder {i}") for i in range(10)]
+    categories = [CategoryFactory(user=user, title=f"Folder {i}") for i in range(10)]
     return [
         seed_subscription(user, f"Feed {i}", entries=3, category=categories[i % 10])
         for i in range(n)
@@ -60,8 +60,7 @@ def test_the_reader_page_needs_the_same_few_queries_for_200_subscriptions_as_for
     assert elapsed < 5.0, f"reader page took {elapsed * 1000:.0f} ms"
 
 
-def test_icons_are_served_to_subscribers_and_for_directory_sources_only():
-    alice, bob = make_reader("alice"), make_reader("bob")
+def test_icons_are_served_to_subscribers_and_for_directory_sources_only(alice, bob):
     private = seed_subscription(alice, "Private Diary").feed
     public = Feed.objects.create(url="https://feeds.example.org/public.xml", title="Public")
     Source.objects.create(title="Public", feed_url=public.url, feed=public, active=True)
@@ -111,20 +110,18 @@ def test_public_pages_show_active_directory_sources_only_with_sharing_metadata()
     assert client.get(f"/entries/{entry.pk}/").status_code == 404
 
 
-def test_entries_of_private_feeds_are_not_public():
-    alice = make_reader("alice")
+def test_entries_of_private_feeds_are_not_public(alice, bob):
     sub = seed_subscription(alice, "Private", entries=1)
     entry = Entry.objects.get(feed=sub.feed)
     assert Client().get(f"/entries/{entry.pk}/").status_code == 404
     # Another user who opens it in Tidings gets a 404 too; its subscriber gets the reader.
-    assert _client_for(make_reader("bob")).get(f"/reader/entries/{entry.pk}/").status_code == 404
+    assert _client_for(bob).get(f"/reader/entries/{entry.pk}/").status_code == 404
     response = _client_for(alice).get(f"/reader/entries/{entry.pk}/")
     assert response.status_code == 302
     assert f"entry={entry.pk}" in response["Location"]
 
 
-def test_another_users_entry_id_in_the_reader_is_a_404():
-    alice, bob = make_reader("alice"), make_reader("bob")
+def test_another_users_entry_id_in_the_reader_is_a_404(alice, bob):
     entry = Entry.objects.filter(feed=seed_subscription(alice, "Mine").feed).first()
     assert _client_for(bob).get(f"/reader/?entry={entry.pk}").status_code == 404
     assert _client_for(bob).get(f"/reader/?entry={entry.pk}&partial=entry").status_code == 404
@@ -146,17 +143,15 @@ def test_visitors_are_sent_to_sign_in_from_the_reader_pages():
         assert response["Location"].startswith("/accounts/login/")
 
 
-def test_search_highlights_the_terms():
-    alice = make_reader("alice")
+def test_search_highlights_the_terms(alice):
     seed_subscription(alice, "Gardening", entries=2, content="<p>Tomatoes love the sun.</p>")
     page = _client_for(alice).get("/search/?q=tomatoes").content.decode()
     assert "<mark>Tomatoes</mark> love the sun." in page
 
 
-def test_excerpts_show_the_text_of_entities_not_their_markup():
+def test_excerpts_show_the_text_of_entities_not_their_markup(alice):
     """Sanitized HTML keeps ``&amp;``/``&nbsp;``: the list and search excerpts decode them once
     (before: "AT&amp;T" and "&nbsp;" showed as such, as in the GB2312 corpus feed)."""
-    alice = make_reader("alice")
     sub = seed_subscription(alice, "Deals", entries=1)
     html = "<p>AT&amp;T&nbsp;phones &lt;cheap&gt; 运费&nbsp;&nbsp;查看</p>"
     Entry.objects.filter(feed=sub.feed).update(summary=html, content=html)
@@ -169,7 +164,7 @@ def test_excerpts_show_the_text_of_entities_not_their_markup():
         assert "&amp;amp;" not in text and "&amp;nbsp;" not in text and "&amp;lt;" not in text
 
 
-def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_server):
+def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_server, alice):
     feed_server.add_route(
         "/two/",
         body=(
@@ -186,7 +181,7 @@ def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_se
     feed_server.add_route(
         "/two/posts.xml", body=feed, headers={"Content-Type": "application/rss+xml"}
     )
-    client = _client_for(make_reader("erin"))
+    client = _client_for(alice)
     page = client.post("/subscriptions/", {"url": feed_server.url("/two/")}).content.decode()
     assert "This site offers several feeds. Which one?" in page
     assert feed_server.url("/two/comments.xml") in page
@@ -195,10 +190,9 @@ def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_se
     assert response["Location"].startswith("/reader/?show=all&sub=")
 
 
-def test_search_lists_untitled_entries_and_survives_a_nul_character():
+def test_search_lists_untitled_entries_and_survives_a_nul_character(alice):
     """An untitled match rendered "(untitled)" through ``highlight``, which got a lazy string
     and raised TypeError (500); "\\x00" in the query was a 500 too."""
-    alice = make_reader("alice")
     sub = seed_subscription(alice, "Garden", entries=1, content="<p>Tomatoes love the sun.</p>")
     Entry.objects.filter(feed=sub.feed).update(title="")
     client = _client_for(alice)

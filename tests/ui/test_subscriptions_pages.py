@@ -10,7 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from reader.models import Category, Subscription
+from reader.models import Subscription
+from tests.factories import CategoryFactory
 from tests.ui.conftest import make_reader, seed_subscription
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def _client_for(user) -> Client:
 
 
 def _library(user, n: int, *, stopped: int = 0, failing: int = 0) -> list:
-    categories = [Category.objects.create(user=user, title=f"Folder {i}") for i in range(5)]
+    categories = [CategoryFactory(user=user, title=f"Folder {i}") for i in range(5)]
     subs = [
         seed_subscription(user, f"Feed {i:04d}", entries=0, category=categories[i % 5])
         for i in range(n)
@@ -110,7 +111,7 @@ def test_bulk_actions_work_on_the_rows_of_a_page_and_come_back_to_it():
     user = make_reader()
     subs = _library(user, 250)
     client = _client_for(user)
-    target = Category.objects.create(user=user, title="Target")
+    target = CategoryFactory(user=user, title="Target")
 
     html = client.get("/subscriptions/?page=2&q=feed").content.decode()
     assert '<input type="hidden" name="return" value="q=feed&amp;page=2">' in html

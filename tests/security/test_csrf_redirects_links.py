@@ -25,6 +25,7 @@ from feeds.pipeline.parse import parse_feed
 from feeds.pipeline.store import store_parsed
 from reader.models import EntryState, Subscription
 from tests.conftest import shared_path
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +57,8 @@ def world(alice):
         shared = Feed.objects.create(url="https://feeds.example.org/p34-shared.xml")
         parsed = parse_feed(_p34_feed_bytes(), url=shared.url)
         store_parsed(feed=shared, parsed=parsed, now=timezone.now())
-        Subscription.objects.create(user=alice, feed=shared)
-    sub = Subscription.objects.create(user=alice, feed=feed)
+        SubscriptionFactory(user=alice, feed=shared)
+    sub = SubscriptionFactory(user=alice, feed=feed)
     entry = Entry.objects.get(feed=feed, guid="out-1")
     return {"feed": feed, "sub": sub, "entry": entry}
 
