@@ -5,11 +5,9 @@ scoped by user in a selector or service"): an entry is visible to a user when
 they subscribe to its feed, or when they starred it (starred entries stay
 readable after unsubscribing). Anything else is ``reader.errors.NotFound``.
 
-Read state (see reader/models.py): an entry of subscription ``s`` is read when an
-``EntryState`` row says so (``read`` True/False), otherwise when
-``entry.id <= s.read_max_id`` or ``entry.published_at < s.unread_since``. So the
-unread entries of a subscription are the id tail above its watermark (index
-``reader_entry_feed_tail_idx``) plus the sparse "kept unread" exceptions.
+Whether an entry is read comes from ``reader.read_state`` (the rule and its SQL
+live there only): the unread entries of a subscription are the id tail above its
+watermark plus the sparse "kept unread" exceptions.
 """
 
 from __future__ import annotations
@@ -26,12 +24,15 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
 from feeds.models import Entry
-from reader import duplicates, search
+from reader import duplicates, read_state, search
 from reader.errors import InvalidInput, NotFound
 from reader.models import Category, EntryState, ImportJob, Subscription
+from reader.read_state import IS_READ, NOT_HIDDEN, kept_unread_sql, unread_sql, unread_tail_sql
 
 #: Largest page of entries a caller may ask for.
 MAX_PAGE_SIZE = 500
+#: Most ids one ``entry_id_page`` page returns (NetNewsWire asks for 10,000).
+MAX_ID_PAGE = 10_000
 #: Search ranks the newest this many matches of the user's feeds (bounded cost: a
 #: phrase of two very common words walks about 250 entries per candidate at 1M entries).
 SEARCH_CANDIDATES = 200
@@ -118,29 +119,19 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
 
 # --- SQL pieces ----------------------------------------------------------------
 
-# Read by watermark/unread_since only (no exception), for subscription alias s.
-_DEFAULT_READ = (
-    "(e.id <= s.read_max_id OR (s.unread_since IS NOT NULL AND e.published_at < s.unread_since))"
-)
-_IN_TAIL = "(e.id > s.read_max_id AND (s.unread_since IS NULL OR e.published_at >= s.unread_since))"
-_IS_READ = (
-    "(CASE WHEN x.read IS NOT NULL THEN x.read WHEN s.id IS NULL THEN TRUE "
-    f"ELSE {_DEFAULT_READ} END)"
-)
-# Not hidden by one of the user's rules (reader.rules). Hidden entries are also read,
-# so the unread list and counts leave them out already; the other lists test this.
-_NOT_HIDDEN = (
-    "NOT EXISTS (SELECT 1 FROM reader_hiddenentry h WHERE h.user_id = s.user_id "
-    "AND h.entry_id = e.id)"
-)
-
 
 def _db_datetime(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tuple[str, list[Any]]:
-    """SQL conditions (starting with AND) on aliases s (subscription) and e (entry)."""
+def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tuple[str, list[Any]]:
+    """SQL conditions of ``f`` (and of the position after ``cursor``) and their parameters.
+
+    The conditions start with `` AND`` and name aliases ``s`` (the user's
+    subscription) and ``e`` (the entry): subscription, category, date bounds,
+    keyset position ``(published_at, id)`` and search words. ``f.status`` is not
+    included (each list applies it its own way). Returns ``(sql, params)``.
+    """
     sql, params = [], []
     if f.subscription_id is not None:
         sql.append("s.id = %s")
@@ -186,11 +177,11 @@ def _page_sql(
     With ``ids_only``: (id, published_at) only, without the star probe per row
     (the Google Reader and Fever id sets).
     """
-    cond, cond_params = _filter_sql(f, cursor)
+    cond, cond_params = entry_filter_sql(f, cursor)
     columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
     if f.status == "starred":
         sql = (
-            f"SELECT {columns}, {_IS_READ} AS is_read FROM reader_entrystate x "
+            f"SELECT {columns}, {IS_READ} AS is_read FROM reader_entrystate x "
             "JOIN feeds_entry e ON e.id = x.entry_id "
             "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
             f"WHERE x.user_id = %s AND x.starred = TRUE{cond} ORDER BY {_order(f)} LIMIT %s"
@@ -199,24 +190,11 @@ def _page_sql(
     if f.status == "unread":
         # The id tail above each watermark, minus read exceptions, plus kept-unread
         # exceptions below it. Cost grows with the user's unread entries, not the feeds'.
-        tail = (
-            f"SELECT {columns}, FALSE AS is_read FROM reader_subscription s "
-            "JOIN feeds_entry e ON e.feed_id = s.feed_id AND e.id > s.read_max_id "
-            "WHERE s.user_id = %s "
-            "AND (s.unread_since IS NULL OR e.published_at >= s.unread_since) "
-            "AND NOT EXISTS (SELECT 1 FROM reader_entrystate r WHERE r.user_id = s.user_id "
-            f"AND r.entry_id = e.id AND r.read = TRUE){cond}"
-        )
-        kept = (
-            f"SELECT {columns}, FALSE AS is_read FROM reader_entrystate x "
-            "JOIN feeds_entry e ON e.id = x.entry_id "
-            "JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
-            f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {_IN_TAIL}{cond}"
-        )
-        sql = f"SELECT * FROM ({tail} UNION ALL {kept}) e ORDER BY {_order(f)} LIMIT %s"
+        unread = unread_sql(f"{columns}, FALSE AS is_read", cond)
+        sql = f"SELECT * FROM ({unread}) e ORDER BY {_order(f)} LIMIT %s"
         params = [user_id, *cond_params, user_id, *cond_params, limit]
         return _finish(sql, params, user_id, f, ids_only)
-    status_cond = {"read": f" AND {_IS_READ}", "all": ""}[f.status] + f" AND {_NOT_HIDDEN}"
+    status_cond = {"read": f" AND {IS_READ}", "all": ""}[f.status] + f" AND {NOT_HIDDEN}"
     if connection.vendor == "postgresql" and not f.q.strip():
         # Newest (or oldest) `limit` entries of each subscribed feed straight off the
         # (feed_id, published_at, id) index, then the best `limit` of those. Only the
@@ -227,7 +205,7 @@ def _page_sql(
             else ""
         )
         sql = (
-            f"SELECT {columns}, {_IS_READ} AS is_read FROM reader_subscription s "
+            f"SELECT {columns}, {IS_READ} AS is_read FROM reader_subscription s "
             "CROSS JOIN LATERAL (SELECT e.id, e.published_at FROM feeds_entry e "
             f"{read_join}WHERE e.feed_id = s.feed_id{status_cond}{cond} "
             f"ORDER BY {_order(f)} LIMIT %s) e "
@@ -237,7 +215,7 @@ def _page_sql(
         params = [*cond_params, limit, user_id, limit]
         return _finish(sql, params, user_id, f, ids_only)
     sql = (
-        f"SELECT {columns}, {_IS_READ} AS is_read FROM reader_subscription s "
+        f"SELECT {columns}, {IS_READ} AS is_read FROM reader_subscription s "
         "JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
         f"WHERE s.user_id = %s{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s"
@@ -296,7 +274,7 @@ def entry_list(
         cur.execute(sql, params)
         rows = cur.fetchall()
     more = len(rows) > limit
-    entries = _hydrate(user, rows[:limit])
+    entries = entries_from_rows(user, rows[:limit])
     next_cursor = None
     if more and entries:
         last = entries[-1]
@@ -306,8 +284,44 @@ def entry_list(
     return EntryPage(entries=entries, next_cursor=next_cursor)
 
 
-def _hydrate(user: Any, rows: list[tuple]) -> list[Entry]:
-    """Entries (with feed) for page rows (id, sub_id, is_read, is_starred, starred_at), in order."""
+def entry_id_page(
+    *,
+    user: Any,
+    filters: EntryFilters | Mapping[str, Any] | None,
+    cursor: str | None = None,
+    limit: int = 1000,
+) -> tuple[list[tuple[int, Any]], str | None]:
+    """One page of ``(entry id, published_at)`` in list order and the next cursor (or None).
+
+    Same filters, order and cursor as ``entry_list`` (so pages stay stable while
+    entries arrive), without loading entry rows: the Google Reader and Fever id
+    sets. ``limit`` is clamped to 1..MAX_ID_PAGE. Raises ``InvalidInput`` for a
+    bad cursor or filter.
+    """
+    f = EntryFilters.coerce(filters)
+    limit = max(1, min(int(limit), MAX_ID_PAGE))
+    after = cursor_decode(cursor) if cursor else None
+    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        published_at = rows[-1][1]
+        if isinstance(published_at, str):
+            published_at = parse_datetime(published_at)
+        next_cursor = cursor_encode(published_at=published_at, entry_id=rows[-1][0])
+    return rows, next_cursor
+
+
+def entries_from_rows(user: Any, rows: list[tuple]) -> list[Entry]:
+    """Entries (with feed) for rows ``(id, sub_id, is_read, is_starred, starred_at)``, in order.
+
+    Each carries the per-user attributes of ``EntryPage`` entries. Rows whose
+    entry is gone (pruned meanwhile) are dropped. Two queries (none for no rows).
+    """
     if not rows:
         return []
     by_id = Entry.objects.select_related("feed").in_bulk([r[0] for r in rows])
@@ -357,20 +371,11 @@ def entry_get(*, user: Any, entry_id: int) -> Entry:
     state = EntryState.objects.filter(user=user, entry=entry).first()
     if sub is None and not (state and state.starred):
         raise NotFound("No such entry.")
-    _annotate(entry, sub, _is_read(entry, sub, state), bool(state and state.starred), None)
+    _annotate(
+        entry, sub, read_state.is_read(entry, sub, state), bool(state and state.starred), None
+    )
     entry.starred_at = state.starred_at if state and state.starred else None
     return entry
-
-
-def _is_read(entry: Entry, sub: Subscription | None, state: EntryState | None) -> bool:
-    """The read rule of reader/models.py, in Python, for one entry."""
-    if state is not None and state.read is not None:
-        return state.read
-    if sub is None:
-        return True
-    return entry.pk <= sub.read_max_id or (
-        sub.unread_since is not None and entry.published_at < sub.unread_since
-    )
 
 
 def entry_search(
@@ -415,10 +420,10 @@ def entry_search(
     feed_ids = list(Subscription.objects.filter(user=user).values_list("feed_id", flat=True))
     if not feed_ids:
         return EntryPage(entries=[])
-    cond, cond_params = _filter_sql(f, None)
+    cond, cond_params = entry_filter_sql(f, None)
     rank, rank_params = search.rank_sql(q, vendor=connection.vendor)
     where, where_params = search.condition_sql(q, vendor=connection.vendor)
-    status_cond = {"read": f" AND {_IS_READ}", "unread": f" AND NOT {_IS_READ}", "all": ""}
+    status_cond = {"read": f" AND {IS_READ}", "unread": f" AND NOT {IS_READ}", "all": ""}
     state_join = (
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
         if f.status != "all"
@@ -430,11 +435,11 @@ def entry_search(
     candidates = (
         "SELECT e.id FROM feeds_entry e "
         "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
-        f"{state_join}WHERE {feeds}{where}{status_cond[f.status]} AND {_NOT_HIDDEN}{cond} "
+        f"{state_join}WHERE {feeds}{where}{status_cond[f.status]} AND {NOT_HIDDEN}{cond} "
         f"ORDER BY e.published_at DESC, e.id DESC LIMIT {SEARCH_CANDIDATES}"
     )
     sql = (
-        f"SELECT e.id, s.id, {_IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
+        f"SELECT e.id, s.id, {IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
         f"FROM ({candidates}) c JOIN feeds_entry e ON e.id = c.id "
         "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
@@ -458,7 +463,7 @@ def entry_search(
             cur.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
         cur.execute(sql, params)
         rows = cur.fetchall()
-    entries = _hydrate(user, rows[:limit])
+    entries = entries_from_rows(user, rows[:limit])
     more = len(rows) > limit
     return EntryPage(entries=entries, next_cursor=str(int(offset) + limit) if more else None)
 
@@ -475,18 +480,11 @@ def unread_counts(*, user: Any) -> dict[str, Any]:
     With ``User.merge_duplicates`` the ``total`` counts an article carried by
     several subscriptions once, like the merged Unread list (one more query).
     """
+    per_sub = "s.id AS sub_id, CAST(NULL AS BIGINT) AS cat_id, COUNT(*) AS n"
     sql = (
         "SELECT t.sub_id, MAX(t.cat_id), SUM(t.n) FROM ("
-        "SELECT s.id AS sub_id, CAST(NULL AS BIGINT) AS cat_id, COUNT(*) AS n "
-        "FROM reader_subscription s "
-        "JOIN feeds_entry e ON e.feed_id = s.feed_id AND e.id > s.read_max_id "
-        "WHERE s.user_id = %s AND (s.unread_since IS NULL OR e.published_at >= s.unread_since) "
-        "AND NOT EXISTS (SELECT 1 FROM reader_entrystate r WHERE r.user_id = s.user_id "
-        "AND r.entry_id = e.id AND r.read = TRUE) GROUP BY s.id "
-        "UNION ALL SELECT s.id, CAST(NULL AS BIGINT), COUNT(*) FROM reader_entrystate x "
-        "JOIN feeds_entry e ON e.id = x.entry_id "
-        "JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
-        f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {_IN_TAIL} GROUP BY s.id "
+        f"{unread_tail_sql(per_sub, tail=' GROUP BY s.id')} "
+        f"UNION ALL {kept_unread_sql(per_sub, tail=' GROUP BY s.id')} "
         "UNION ALL SELECT s.id, s.category_id, 0 FROM reader_subscription s WHERE s.user_id = %s "
         "UNION ALL SELECT -1, CAST(NULL AS BIGINT), COUNT(*) FROM reader_entrystate x "
         "WHERE x.user_id = %s AND x.starred = TRUE"

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from feeds.models import Entry, Feed
 from feeds.pipeline.fetch import FetchError, check_url
-from reader import duplicates
+from reader import duplicates, read_state
 from reader.errors import (
     CategoryExists,
     DiscoveryChoice,
@@ -358,9 +358,7 @@ def _visible_defaults(user: Any, ids: list[int]) -> list[tuple[int, bool, bool]]
         return []
     marks = ", ".join(["%s"] * len(ids))
     sql = (
-        "SELECT e.id, CASE WHEN s.id IS NULL THEN TRUE ELSE (e.id <= s.read_max_id OR "
-        "(s.unread_since IS NOT NULL AND e.published_at < s.unread_since)) END, "
-        "COALESCE(x.starred, FALSE) FROM feeds_entry e "
+        f"SELECT e.id, {read_state.READ_BY_DEFAULT}, COALESCE(x.starred, FALSE) FROM feeds_entry e "
         "LEFT JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
         "LEFT JOIN reader_entrystate x ON x.entry_id = e.id AND x.user_id = %s "
         f"WHERE e.id IN ({marks}) AND (s.id IS NOT NULL OR x.starred = TRUE)"
@@ -449,13 +447,16 @@ def mark_all_read(
 ) -> int:
     """Mark everything read in one subscription, one category (0: Uncategorized) or all.
 
-    Upper bound (P25): only entries that existed when the request was made are
+    Upper bound: only entries that existed when the request was made are
     marked, never later ones; narrower with ``max_entry_id`` (the highest entry
     id the client saw) and/or ``before`` (an aware datetime: entries first seen
-    at or before it). Cost does not grow with the number of entries: one UPDATE
-    of the watermarks, then one DELETE and one UPDATE of the user's now
-    redundant exception rows. Returns how many subscriptions moved their
-    watermark. Raises ``NotFound`` for a foreign or unknown subscription/category.
+    at or before it). Exactly the unread entries in scope at or below the bound
+    become read; kept-unread entries above it stay unread
+    (``reader.read_state.mark_read_up_to``). Cost does not grow with the number
+    of entries: one UPDATE of the watermarks, then one DELETE and one UPDATE of
+    the user's exception rows at or below the bound. Returns how many
+    subscriptions moved their watermark. Raises ``NotFound`` for a foreign or
+    unknown subscription/category.
     """
     scope, params = "s.user_id = %s", [user.pk]
     if subscription_id is not None:
@@ -470,49 +471,9 @@ def mark_all_read(
     if max_entry_id is not None:
         bound = max(0, min(bound, int(max_entry_id)))
     with transaction.atomic(), connection.cursor() as cur:
-        moved = _raise_watermarks(cur, scope, params, bound=bound, before=before)
-        _drop_redundant_exceptions(cur, scope, params, user_id=user.pk)
-    return moved
-
-
-def _raise_watermarks(cur, scope: str, params: list, *, bound: int, before: datetime | None) -> int:
-    if before is None:
-        new = "%s"
-        new_params = [bound]
-    else:
-        # Newest entry of the feed first seen at or before `before` (one index probe).
-        new = (
-            "COALESCE((SELECT e.id FROM feeds_entry e WHERE e.feed_id = s.feed_id "
-            "AND e.created_at <= %s AND e.id <= %s ORDER BY e.created_at DESC, e.id DESC "
-            "LIMIT 1), 0)"
+        return read_state.mark_read_up_to(
+            cur, user_id=user.pk, scope=scope, scope_params=params, bound=bound, before=before
         )
-        new_params = [connection.ops.adapt_datetimefield_value(before), bound]
-    sql = (
-        f"UPDATE reader_subscription SET read_max_id = {new} WHERE id IN "
-        f"(SELECT s.id FROM reader_subscription s WHERE {scope}) AND read_max_id < {new}"
-    )
-    # Alias s inside the SET subquery must name the updated row: rename it.
-    sql = sql.replace("e.feed_id = s.feed_id", "e.feed_id = reader_subscription.feed_id")
-    cur.execute(sql, [*new_params, *params, *new_params])
-    return cur.rowcount
-
-
-def _drop_redundant_exceptions(cur, scope: str, params: list, *, user_id: int) -> None:
-    below = (
-        "SELECT x.entry_id FROM reader_entrystate x JOIN feeds_entry e ON e.id = x.entry_id "
-        "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = x.user_id "
-        f"WHERE x.user_id = %s AND x.read IS NOT NULL AND e.id <= s.read_max_id AND {scope}"
-    )
-    cur.execute(
-        "DELETE FROM reader_entrystate WHERE user_id = %s AND starred = FALSE "
-        f"AND entry_id IN ({below})",
-        [user_id, user_id, *params],
-    )
-    cur.execute(
-        "UPDATE reader_entrystate SET read = NULL WHERE user_id = %s AND starred = TRUE "
-        f"AND entry_id IN ({below})",
-        [user_id, user_id, *params],
-    )
 
 
 # OPML lives in its own module; exported here so every face imports services only.
