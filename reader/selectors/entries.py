@@ -1,4 +1,4 @@
-"""Reads of per-user reading state: entry lists, one entry, unread counts, subscriptions, search.
+"""Reads of a user's entries: lists, id pages, one entry, with per-user flags.
 
 Every query here is scoped by ``user`` (DESIGN.md, "Every per-user query is
 scoped by user in a selector or service"): an entry is visible to a user when
@@ -15,29 +15,23 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from feeds.models import Entry
 from reader import duplicates, read_state, search
 from reader.errors import InvalidInput, NotFound
-from reader.models import Category, EntryState, ImportJob, Subscription
-from reader.read_state import IS_READ, NOT_HIDDEN, kept_unread_sql, unread_sql, unread_tail_sql
+from reader.models import EntryState, Subscription
+from reader.read_state import IS_READ, NOT_HIDDEN, unread_sql
 
 #: Largest page of entries a caller may ask for.
 MAX_PAGE_SIZE = 500
 #: Most ids one ``entry_id_page`` page returns (NetNewsWire asks for 10,000).
 MAX_ID_PAGE = 10_000
-#: Search ranks the newest this many matches of the user's feeds (bounded cost: a
-#: phrase of two very common words walks about 250 entries per candidate at 1M entries).
-SEARCH_CANDIDATES = 200
-#: work_mem of the search query (PostgreSQL), so that its bitmap of matches stays exact.
-SEARCH_WORK_MEM = "64MB"
 
 Status = Literal["unread", "read", "starred", "all"]
 Sort = Literal["newest", "oldest"]
@@ -376,192 +370,3 @@ def entry_get(*, user: Any, entry_id: int) -> Entry:
     )
     entry.starred_at = state.starred_at if state and state.starred else None
     return entry
-
-
-def entry_search(
-    *,
-    user: Any,
-    q: str,
-    limit: int = 50,
-    offset: int = 0,
-    filters: EntryFilters | Mapping[str, Any] | None = None,
-) -> EntryPage:
-    """Entries of the user's subscriptions matching ``q``, best match first.
-
-    ``q`` syntax: words (all must match), ``"a phrase"``, ``-word`` / ``-"a phrase"``
-    to exclude, ``OR`` between words. PostgreSQL: full-text search (config
-    'simple') over title + content (``feeds_entry.search_tsv``, see
-    ``reader.search``); Chinese, Japanese and Korean words are found inside
-    sentences through character bigrams. The newest ``SEARCH_CANDIDATES`` (200)
-    matches are ranked by ``ts_rank``, then by date: the cost is bounded
-    whatever the word's frequency, and results beyond the 200th are not listed.
-    SQLite: case-insensitive substring match ranked by date. ``filters`` may
-    narrow by status/subscription/category/dates (its ``q`` and ``sort`` are
-    ignored). Offset pagination (``limit`` 1..500); ``next_cursor`` is the next
-    offset as a string, or None. Five queries on PostgreSQL (the user's feed ids,
-    the work_mem setting, the ranked page, the entries, their subscriptions); one
-    with no subscriptions.
-    Raises ``InvalidInput`` for an empty query or a bad limit/offset.
-    """
-    if not q.strip():
-        raise InvalidInput("The search is empty.")
-    if not 1 <= int(limit) <= MAX_PAGE_SIZE or int(offset) < 0:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, offset >= 0.")
-    f = replace(EntryFilters.coerce(filters), q="", sort="newest")
-    if f.status == "starred":
-        page = entry_list(user=user, filters=replace(f, q=q), limit=limit)
-        return page
-    # The user's feeds as a literal bigint[] (the column's type): the planner then
-    # knows how many entries they hold and picks, per query, between the GIN index
-    # (rare words: its bitmap, possibly ANDed with the feed index) and a newest-first walk of
-    # entry_published_idx that stops at the SEARCH_CANDIDATES-th match (common
-    # words, phrases of common words). A sub-select here hides the count and made
-    # PostgreSQL always build the feed bitmap and fetch every match.
-    feed_ids = list(Subscription.objects.filter(user=user).values_list("feed_id", flat=True))
-    if not feed_ids:
-        return EntryPage(entries=[])
-    cond, cond_params = entry_filter_sql(f, None)
-    rank, rank_params = search.rank_sql(q, vendor=connection.vendor)
-    where, where_params = search.condition_sql(q, vendor=connection.vendor)
-    status_cond = {"read": f" AND {IS_READ}", "unread": f" AND NOT {IS_READ}", "all": ""}
-    state_join = (
-        "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
-        if f.status != "all"
-        else ""
-    )
-    feeds, feed_params = "", []
-    if connection.vendor == "postgresql":
-        feeds, feed_params = "e.feed_id = ANY(%s::bigint[]) AND ", [feed_ids]
-    candidates = (
-        "SELECT e.id FROM feeds_entry e "
-        "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
-        f"{state_join}WHERE {feeds}{where}{status_cond[f.status]} AND {NOT_HIDDEN}{cond} "
-        f"ORDER BY e.published_at DESC, e.id DESC LIMIT {SEARCH_CANDIDATES}"
-    )
-    sql = (
-        f"SELECT e.id, s.id, {IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
-        f"FROM ({candidates}) c JOIN feeds_entry e ON e.id = c.id "
-        "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
-        "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
-        f"ORDER BY {rank + ' DESC, ' if rank else ''}e.published_at DESC, e.id DESC "
-        "LIMIT %s OFFSET %s"
-    )
-    params = [
-        user.pk,
-        *feed_params,
-        *where_params,
-        *cond_params,
-        user.pk,
-        *rank_params,
-        int(limit) + 1,
-        int(offset),
-    ]
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            # An exact (not lossy) bitmap of the matches: a lossy page makes PostgreSQL
-            # recheck every row on it.
-            cur.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    entries = entries_from_rows(user, rows[:limit])
-    more = len(rows) > limit
-    return EntryPage(entries=entries, next_cursor=str(int(offset) + limit) if more else None)
-
-
-# --- Counts --------------------------------------------------------------------
-
-
-def unread_counts(*, user: Any) -> dict[str, Any]:
-    """Unread counts of all the user's subscriptions, in one query.
-
-    Returns ``{"subscriptions": {subscription_id: n}, "categories": {category_id
-    or None (Uncategorized): n}, "total": n, "starred": n}``; every subscription
-    and every category holding one appears, with 0 when all is read.
-    With ``User.merge_duplicates`` the ``total`` counts an article carried by
-    several subscriptions once, like the merged Unread list (one more query).
-    """
-    per_sub = "s.id AS sub_id, CAST(NULL AS BIGINT) AS cat_id, COUNT(*) AS n"
-    sql = (
-        "SELECT t.sub_id, MAX(t.cat_id), SUM(t.n) FROM ("
-        f"{unread_tail_sql(per_sub, tail=' GROUP BY s.id')} "
-        f"UNION ALL {kept_unread_sql(per_sub, tail=' GROUP BY s.id')} "
-        "UNION ALL SELECT s.id, s.category_id, 0 FROM reader_subscription s WHERE s.user_id = %s "
-        "UNION ALL SELECT -1, CAST(NULL AS BIGINT), COUNT(*) FROM reader_entrystate x "
-        "WHERE x.user_id = %s AND x.starred = TRUE"
-        ") t GROUP BY t.sub_id"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [user.pk] * 4)
-        rows = cur.fetchall()
-    subs: dict[int, int] = {}
-    cats: dict[int | None, int] = {}
-    starred = 0
-    for sub_id, cat_id, n in rows:
-        if sub_id == -1:
-            starred = int(n)
-            continue
-        subs[sub_id] = int(n)
-        cats[cat_id] = cats.get(cat_id, 0) + int(n)
-    return {
-        "subscriptions": subs,
-        "categories": cats,
-        # Merged Unread list (reader.duplicates, opt-in): an article counts once.
-        "total": sum(subs.values()) - duplicates.unread_duplicates(user=user),
-        "starred": starred,
-    }
-
-
-# --- Subscriptions, categories, imports ----------------------------------------
-
-
-def subscription_list(*, user: Any, category_id: int | None = None) -> QuerySet[Subscription]:
-    """The user's subscriptions with feed and category loaded, ordered by position then id.
-
-    Each has ``display_title`` available as ``sub.title or sub.feed.title or
-    sub.feed.url``; the feed's ``last_error`` tells why it cannot be fetched.
-    ``category_id=0`` lists Uncategorized only.
-    """
-    qs = Subscription.objects.filter(user=user).select_related("feed", "category")
-    if category_id is not None:
-        qs = (
-            qs.filter(category__isnull=True)
-            if int(category_id) == 0
-            else qs.filter(category_id=category_id)
-        )
-    return qs.order_by("position", "id")
-
-
-def subscription_get(*, user: Any, subscription_id: int) -> Subscription:
-    """One of the user's subscriptions (feed, category loaded); NotFound otherwise."""
-    try:
-        return Subscription.objects.select_related("feed", "category").get(
-            user=user, pk=int(subscription_id)
-        )
-    except (Subscription.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
-        raise NotFound("No such subscription.") from exc
-
-
-def category_list(*, user: Any) -> QuerySet[Category]:
-    """The user's categories ordered by position then title (Uncategorized is implicit)."""
-    return Category.objects.filter(user=user).order_by("position", "title")
-
-
-def category_get(*, user: Any, category_id: int) -> Category:
-    """One of the user's categories; NotFound otherwise."""
-    try:
-        return Category.objects.get(user=user, pk=int(category_id))
-    except (Category.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
-        raise NotFound("No such category.") from exc
-
-
-def import_job_get(*, user: Any, job_id: int) -> ImportJob:
-    """One of the user's OPML import jobs (progress, failures); NotFound otherwise."""
-    try:
-        return ImportJob.objects.defer("data").get(user=user, pk=int(job_id))
-    except (ImportJob.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
-        raise NotFound("No such import.") from exc
-
-
-def import_job_list(*, user: Any) -> QuerySet[ImportJob]:
-    """The user's OPML import jobs, newest first (without the uploaded bytes)."""
-    return ImportJob.objects.filter(user=user).defer("data").order_by("-created_at", "-id")
