@@ -156,7 +156,7 @@ class SourceForm(forms.ModelForm):
         try:
             check_url(url, resolve=False)
         except FetchError as exc:
-            raise ValidationError(directory._readable(exc)) from exc
+            raise ValidationError(directory.readable_error(exc)) from exc
         return url
 
 

@@ -453,7 +453,7 @@ def source_validate(*, source: Source) -> Validation:
         result = feed_refresh(feed_id=feed.pk, force=True)
     except Exception as exc:  # an invalid or blocked URL, or a crash: show it, never a 500
         logger.warning("validation of source %s failed", source.pk, exc_info=True)
-        return Validation(ok=False, error=_readable(exc))
+        return Validation(ok=False, error=readable_error(exc))
     # After a permanent redirect onto a known feed, the result names the surviving feed.
     feed = Feed.objects.filter(pk=result.feed_id).first() or feed
     if source.feed_id != feed.pk:
@@ -478,6 +478,7 @@ def _refresh_icon(feed) -> None:
         logger.warning("icon refresh failed for feed %s", feed.pk, exc_info=True)
 
 
-def _readable(exc: Exception) -> str:
+def readable_error(exc: Exception) -> str:
+    """The message of ``exc`` for a person: its ``message``, else its text, else its type."""
     message = getattr(exc, "message", "") or str(exc) or type(exc).__name__
     return str(message)

@@ -28,7 +28,7 @@ from typing import Any
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from reader import selectors
+from reader import read_state
 
 #: Largest distance between the publication times of two entries with the same title.
 DUPLICATE_WINDOW = timedelta(hours=48)
@@ -79,9 +79,7 @@ def _sources_sql(n_urls: int, n_titles: int) -> str:
     """SQL of the candidate duplicates (by link, then by title in a time range)."""
     columns = (
         "SELECT e.id, e.feed_id, s.id, COALESCE(NULLIF(s.title, ''), NULLIF(f.title, ''), f.url), "
-        f"e.published_at, e.normalized_url, e.title, {selectors._IS_READ}, "
-        "EXISTS (SELECT 1 FROM reader_hiddenentry h WHERE h.user_id = s.user_id "
-        "AND h.entry_id = e.id) "
+        f"e.published_at, e.normalized_url, e.title, {read_state.IS_READ}, {read_state.HIDDEN} "
         "FROM reader_subscription s JOIN feeds_feed f ON f.id = s.feed_id "
         "JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
@@ -237,17 +235,9 @@ def unread_duplicates(*, user: Any) -> int:
     """
     if not enabled(user):
         return 0
-    unread = (
-        "SELECT e.id AS id, e.feed_id AS feed_id, e.normalized_url AS nu, e.title AS t, "
-        "e.published_at AS p FROM reader_subscription s "
-        "JOIN feeds_entry e ON e.feed_id = s.feed_id AND e.id > s.read_max_id "
-        "WHERE s.user_id = %s AND (s.unread_since IS NULL OR e.published_at >= s.unread_since) "
-        "AND NOT EXISTS (SELECT 1 FROM reader_entrystate r WHERE r.user_id = s.user_id "
-        "AND r.entry_id = e.id AND r.read = TRUE) "
-        "UNION ALL SELECT e.id, e.feed_id, e.normalized_url, e.title, e.published_at "
-        "FROM reader_entrystate x JOIN feeds_entry e ON e.id = x.entry_id "
-        "JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
-        f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {selectors._IN_TAIL}"
+    unread = read_state.unread_sql(
+        "e.id AS id, e.feed_id AS feed_id, e.normalized_url AS nu, e.title AS t, "
+        "e.published_at AS p"
     )
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":

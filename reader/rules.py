@@ -86,7 +86,7 @@ def _regex_timeout() -> float:
 def _word_pattern(word: str) -> str:
     """A stdlib-``re`` pattern for one word or phrase (escaped): whole words unless CJK."""
     body = r"\s+".join(re.escape(part) for part in word.split())
-    if search._CJK.search(word):
+    if search.CJK.search(word):
         return body
     return rf"(?<!\w){body}(?!\w)"
 

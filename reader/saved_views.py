@@ -30,7 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from reader import selectors
+from reader import read_state, selectors
 from reader.errors import InvalidInput, NotFound
 from reader.models import SavedView
 
@@ -253,23 +253,9 @@ def view_resolve(*, user: Any, key: str, now: datetime | None = None) -> ViewSpe
 def _unread_count_sql(user_id: int, filters: dict[str, Any]) -> tuple[str, list[Any]]:
     """SQL counting the user's unread, matching entries (the unread tail plus kept-unread)."""
     f = selectors.EntryFilters.coerce(filters)
-    cond, params = selectors._filter_sql(f, None)
-    tail = (
-        "SELECT e.id FROM reader_subscription s "
-        "JOIN feeds_entry e ON e.feed_id = s.feed_id AND e.id > s.read_max_id "
-        "WHERE s.user_id = %s "
-        "AND (s.unread_since IS NULL OR e.published_at >= s.unread_since) "
-        "AND NOT EXISTS (SELECT 1 FROM reader_entrystate r WHERE r.user_id = s.user_id "
-        f"AND r.entry_id = e.id AND r.read = TRUE){cond}"
-    )
-    kept = (
-        "SELECT e.id FROM reader_entrystate x "
-        "JOIN feeds_entry e ON e.id = x.entry_id "
-        "JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
-        f"WHERE x.user_id = %s AND x.read = FALSE AND NOT {selectors._IN_TAIL}{cond}"
-    )
-    sql = f"SELECT COUNT(*) FROM ({tail} UNION ALL {kept}) c"
-    return sql, [user_id, *params, user_id, *params]
+    cond, params = selectors.entry_filter_sql(f, None)
+    sql = f"SELECT COUNT(*) FROM ({read_state.unread_sql('e.id', cond)}) c"
+    return sql, read_state.unread_params(user_id, params)
 
 
 def unread_counts(*, user: Any, specs: list[ViewSpec]) -> dict[str, int]:

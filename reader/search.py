@@ -32,7 +32,8 @@ CJK_CLASS = (
     "[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 )
-_CJK = re.compile(CJK_CLASS)
+#: ``CJK_CLASS`` compiled: ``CJK.search(word)`` tells whether a word has such characters.
+CJK = re.compile(CJK_CLASS)
 #: CJK letters (no punctuation) whose runs are indexed as bigrams. Equal to
 #: ``CJK_LETTERS`` of migration reader 0007 (the SQL side of ``search_text``).
 CJK_LETTERS = (

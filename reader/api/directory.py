@@ -28,7 +28,7 @@ from reader.api.base import ApiView, id_field
 from reader.api.errors import NOT_FOUND_DETAIL
 from reader.api.schema import error_response
 from reader.api.subscriptions import (
-    _CREATE_400,
+    CREATE_400,
     SUBSCRIPTION_EXAMPLE,
     SubscriptionOutputSerializer,
     with_counts,
@@ -175,7 +175,7 @@ class DirectorySubscribeView(ApiView):
                 SubscriptionOutputSerializer, "Already subscribed: the existing one."
             ),
             201: OpenApiResponse(SubscriptionOutputSerializer, "Subscribed."),
-            400: _CREATE_400,
+            400: CREATE_400,
         },
         examples=[
             OpenApiExample(

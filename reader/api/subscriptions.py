@@ -112,7 +112,7 @@ def with_counts(subs, counts: dict):
     return subs
 
 
-_CREATE_400 = error_response(
+CREATE_400 = error_response(
     400,
     "Invalid URL, no feed found, unreachable site (codes `invalid_url`, `feed_not_found`, "
     "`feed_unreachable`), or a page with several feeds: code `discovery_choice` with "
@@ -174,7 +174,7 @@ class SubscriptionListView(ApiView):
         request=SubscriptionCreateInputSerializer,
         responses={
             201: SubscriptionOutputSerializer,
-            400: _CREATE_400,
+            400: CREATE_400,
             404: error_response(404, "The category id is unknown or another user's."),
             409: _CREATE_409,
         },

@@ -69,15 +69,15 @@ def fetch(
             with contextlib.closing(response):
                 status = response.status_code
                 if status in REDIRECT_STATUSES:
-                    target = _redirect_target(current, response, hop, seen)
+                    target = redirect_target(current, response, hop, seen)
                     all_permanent = all_permanent and status in PERMANENT_REDIRECT_STATUSES
                     headers = _headers_for_hop(headers, current, target)
                     current = target
                     continue
                 if not (200 <= status < 300 or status == 304):
-                    raise _http_error(response, budget)
-                content = b"" if status == 304 else _read_body(response, cap, budget)
-                return _result(first, current, response, content, hop, all_permanent, started)
+                    raise http_error(response, budget)
+                content = b"" if status == 304 else read_body(response, cap, budget)
+                return fetch_result(first, current, response, content, hop, all_permanent, started)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -110,7 +110,7 @@ def _send(
     budget.check()
     connect = max(0.01, min(float(settings.FETCH_TIMEOUT_CONNECT), budget.remaining()))
     verify = getattr(settings, "FETCH_CA_BUNDLE", None) or True
-    with _translated_errors(url, budget):
+    with translated_errors(url, budget):
         return session.get(
             url,
             headers=headers,
@@ -122,7 +122,7 @@ def _send(
 
 
 @contextlib.contextmanager
-def _translated_errors(url: str, budget: Budget) -> Iterator[None]:
+def translated_errors(url: str, budget: Budget) -> Iterator[None]:
     """Turn requests/urllib3/socket exceptions into FetchError kinds with readable messages."""
     host = urlsplit(url).hostname or url
     try:
@@ -188,7 +188,12 @@ def _reason(chain: list[BaseException]) -> str:
     return str(chain[-1]).split(": ")[-1] or type(chain[-1]).__name__
 
 
-def _redirect_target(current: str, response: requests.Response, hop: int, seen: set[str]) -> str:
+def redirect_target(current: str, response: requests.Response, hop: int, seen: set[str]) -> str:
+    """The absolute URL a redirect ``response`` points to, cleaned and checked by the guard.
+
+    ``hop``: redirects followed so far; ``seen``: URLs visited (a loop is refused).
+    Raises ``FetchError`` (no Location, too many redirects, a loop, a refused URL).
+    """
     location = response.headers.get("location", "").strip()
     if not location:
         raise FetchError(
@@ -207,7 +212,7 @@ def _redirect_target(current: str, response: requests.Response, hop: int, seen: 
     return target
 
 
-def _read_body(response: requests.Response, cap: int, budget: Budget) -> bytes:
+def read_body(response: requests.Response, cap: int, budget: Budget) -> bytes:
     """Stream the body, decompressing in bounded pieces; too_large past ``cap`` decoded bytes."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and not response.headers.get("content-encoding") and int(declared) > cap:
@@ -229,7 +234,7 @@ def _read_body(response: requests.Response, cap: int, budget: Budget) -> bytes:
                 raise _too_large(cap)
             yield chunk
 
-    with _translated_errors(response.url, budget):
+    with translated_errors(response.url, budget):
         try:
             for piece in decode_stream(chunks(), decoders, final=True):
                 body += piece
@@ -251,7 +256,8 @@ def _too_large(cap: int) -> FetchError:
     return FetchError("too_large", f"The response is too large (more than {cap / 1048576:g} MiB).")
 
 
-def _http_error(response: requests.Response, budget: Budget) -> FetchError:
+def http_error(response: requests.Response, budget: Budget) -> FetchError:
+    """The ``FetchError`` (kind and readable message) for a non-2xx ``response``."""
     status = response.status_code
     if status == 410:
         return FetchError(
@@ -271,7 +277,7 @@ def _http_error(response: requests.Response, budget: Budget) -> FetchError:
         )
     body = b""
     with contextlib.suppress(FetchError):
-        body = _read_body(response, ERROR_BODY_BYTES, budget)
+        body = read_body(response, ERROR_BODY_BYTES, budget)
     if status in (401, 403) and looks_like_challenge(body):
         message = (
             f"HTTP {status}: the site's bot protection answered with a challenge page "
@@ -337,7 +343,7 @@ def parse_retry_after(value: str, *, now: datetime | None = None) -> datetime | 
     return when.astimezone(UTC)
 
 
-def _result(
+def fetch_result(
     url: str,
     final_url: str,
     response: requests.Response,
@@ -346,6 +352,7 @@ def _result(
     all_permanent: bool,
     started: float,
 ) -> FetchResult:
+    """The ``FetchResult`` of a successful fetch of ``url`` (``started``: time.monotonic())."""
     headers = {k.lower(): v for k, v in response.headers.items()}
     return FetchResult(
         url=url,

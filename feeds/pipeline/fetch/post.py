@@ -19,11 +19,11 @@ from django.conf import settings
 from feeds.pipeline.fetch.client import (
     ERROR_BODY_BYTES,
     MAX_REDIRECTS,
-    _http_error,
-    _read_body,
-    _redirect_target,
-    _result,
-    _translated_errors,
+    fetch_result,
+    http_error,
+    read_body,
+    redirect_target,
+    translated_errors,
 )
 from feeds.pipeline.fetch.errors import FetchError, FetchResult
 from feeds.pipeline.fetch.guard import check_url
@@ -67,7 +67,7 @@ def post_form(
             with contextlib.closing(response):
                 status = response.status_code
                 if status in _METHOD_KEEPING_REDIRECTS:
-                    current = _redirect_target(current, response, hop, seen)
+                    current = redirect_target(current, response, hop, seen)
                     continue
                 if not 200 <= status < 300:
                     if 300 <= status < 400:
@@ -77,9 +77,9 @@ def post_form(
                             "its body (only 307 and 308 are followed).",
                             status=status,
                         )
-                    raise _http_error(response, budget)
-                content = _read_body(response, max_bytes, budget)
-                return _result(first, current, response, content, hop, False, started)
+                    raise http_error(response, budget)
+                content = read_body(response, max_bytes, budget)
+                return fetch_result(first, current, response, content, hop, False, started)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -89,7 +89,7 @@ def _post(
     budget.check()
     connect = max(0.01, min(float(settings.FETCH_TIMEOUT_CONNECT), budget.remaining()))
     verify = getattr(settings, "FETCH_CA_BUNDLE", None) or True
-    with _translated_errors(url, budget):
+    with translated_errors(url, budget):
         return session.post(
             url,
             data=body,

@@ -1,8 +1,8 @@
 """Id-keyed reads that the Google Reader and Fever APIs need beyond ``reader.selectors``.
 
-They reuse the read-state SQL of ``reader.selectors`` (the rule lives there,
-once); what is added here is only the id-ordered shapes these protocols ask
-for: pages of bare ids (GReader ``stream/items/ids``, Fever id lists), entries
+They use the read verdict of ``reader.read_state`` (the rule lives there,
+once) and ``reader.selectors.entry_id_page`` (pages of bare ids: GReader
+``stream/items/ids``, Fever id lists); what is added here is entries
 by id (GReader ``stream/items/contents``, Fever ``with_ids``) and id ranges
 (Fever ``since_id`` / ``max_id``). Every query is scoped to ``user``: entries
 of feeds they subscribe to, plus entries they starred.
@@ -10,51 +10,14 @@ of feeds they subscribe to, plus entries they starred.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
 
 from feeds.models import Entry
-from reader import selectors
-from reader.selectors import _IS_READ, EntryFilters, _hydrate, _page_sql
-
-#: Most ids one ``stream/items/ids`` page returns (NetNewsWire asks for 10,000).
-MAX_ID_PAGE = 10_000
-
-
-def entry_id_page(
-    *,
-    user: Any,
-    filters: EntryFilters | Mapping[str, Any] | None,
-    cursor: str | None = None,
-    limit: int = 1000,
-) -> tuple[list[tuple[int, Any]], str | None]:
-    """One page of ``(entry id, published_at)`` in list order and the next cursor (or None).
-
-    Same filters, order and cursor as ``selectors.entry_list`` (so pages stay
-    stable while entries arrive), without loading entry rows. ``limit`` is
-    clamped to 1..MAX_ID_PAGE. Raises ``reader.errors.InvalidInput`` for a bad
-    cursor or filter.
-    """
-    f = EntryFilters.coerce(filters)
-    limit = max(1, min(int(limit), MAX_ID_PAGE))
-    after = selectors.cursor_decode(cursor) if cursor else None
-    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more and rows:
-        published_at = rows[-1][1]
-        if isinstance(published_at, str):
-            from django.utils.dateparse import parse_datetime
-
-            published_at = parse_datetime(published_at)
-        next_cursor = selectors.cursor_encode(published_at=published_at, entry_id=rows[-1][0])
-    return rows, next_cursor
+from reader.read_state import IS_READ
+from reader.selectors import MAX_ID_PAGE, entries_from_rows, entry_id_page
 
 
 def entry_ids(*, user: Any, status: str) -> list[int]:
@@ -75,7 +38,7 @@ def entry_ids(*, user: Any, status: str) -> list[int]:
 
 def _rows_sql(where: str) -> str:
     return (
-        f"SELECT e.id, s.id, {_IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
+        f"SELECT e.id, s.id, {IS_READ}, COALESCE(x.starred, FALSE), x.starred_at "
         "FROM feeds_entry e "
         "LEFT JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
         "LEFT JOIN reader_entrystate x ON x.entry_id = e.id AND x.user_id = %s "
@@ -99,7 +62,7 @@ def entries_by_id(*, user: Any, ids: Iterable[int]) -> list[Entry]:
         rows = cur.fetchall()
     position = {entry_id: n for n, entry_id in enumerate(wanted)}
     rows.sort(key=lambda r: position[r[0]])
-    return _hydrate(user, rows)
+    return entries_from_rows(user, rows)
 
 
 def entries_by_id_range(
@@ -123,7 +86,7 @@ def entries_by_id_range(
     with connection.cursor() as cur:
         cur.execute(sql, [user.pk, user.pk, *params, limit])
         rows = cur.fetchall()
-    return _hydrate(user, rows)
+    return entries_from_rows(user, rows)
 
 
 def visible_entry_count(*, user: Any) -> int:

@@ -1,22 +1,15 @@
-"""Writes of per-user reading state: subscriptions, categories, read and starred marks.
+"""Writes of how a user organizes their reading: subscriptions and categories.
 
-Pages, the REST API, the Google Reader/Fever APIs, tasks and commands call these
-and only these (STYLE.md rule 1). Every function takes ``user`` and touches only
-that user's rows; another user's ids are ``NotFound`` (single objects) or
-silently skipped (batches), never told apart from unknown ids.
-
-Read state follows DESIGN.md "Read state that scales": a per-subscription
-watermark ``read_max_id`` (entry ids are in first-seen order) plus
-``unread_since`` (a new subscriber's old entries), with sparse ``EntryState``
-exceptions. Mark-all-read is one UPDATE of watermarks plus one DELETE and one
-UPDATE of now-redundant exceptions, whatever the number of entries.
-OPML import/export live in ``reader.opml`` and are re-exported here.
+Subscribing (URL cleaning, discovery, the feed's get-or-create and first fetch),
+per-user titles, categories and positions, unsubscribing. Every function takes
+``user`` and touches only that user's rows; another user's ids are ``NotFound``.
+A new subscription starts its read state as ``reader.read_state`` describes:
+entries published in the last ``NEW_SUBSCRIPTION_UNREAD_DAYS`` days unread.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +21,6 @@ from django.utils import timezone
 
 from feeds.models import Entry, Feed
 from feeds.pipeline.fetch import FetchError, check_url
-from reader import duplicates
 from reader.errors import (
     CategoryExists,
     DiscoveryChoice,
@@ -39,13 +31,10 @@ from reader.errors import (
     NotFound,
     SubscriptionExists,
 )
-from reader.models import Category, EntryState, HiddenEntry, Subscription
+from reader.models import Category, EntryState, Subscription
 from reader.selectors import category_get, subscription_get
 
 logger = logging.getLogger(__name__)
-
-#: Most entry ids accepted by one batch call.
-MAX_BATCH_IDS = 1000
 
 #: Marker for "argument not given" in updates (None is a real value: no category).
 UNSET: Any = object()
@@ -332,208 +321,3 @@ def category_delete(*, user: Any, category_id: int) -> int:
         moved = Subscription.objects.filter(user=user, category=category).update(category=None)
         category.delete()
     return moved
-
-
-# --- Read and starred marks ------------------------------------------------------
-
-
-def _clean_ids(entry_ids: Iterable[Any]) -> list[int]:
-    ids = []
-    for value in entry_ids:
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            continue
-        if 0 < number < 2**63:
-            ids.append(number)
-    ids = sorted(set(ids))
-    if len(ids) > MAX_BATCH_IDS:
-        raise InvalidInput(f"At most {MAX_BATCH_IDS} entries per call.")
-    return ids
-
-
-def _visible_defaults(user: Any, ids: list[int]) -> list[tuple[int, bool, bool]]:
-    """(entry_id, read by default, starred) for the ids the user may see; others dropped."""
-    if not ids:
-        return []
-    marks = ", ".join(["%s"] * len(ids))
-    sql = (
-        "SELECT e.id, CASE WHEN s.id IS NULL THEN TRUE ELSE (e.id <= s.read_max_id OR "
-        "(s.unread_since IS NOT NULL AND e.published_at < s.unread_since)) END, "
-        "COALESCE(x.starred, FALSE) FROM feeds_entry e "
-        "LEFT JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = %s "
-        "LEFT JOIN reader_entrystate x ON x.entry_id = e.id AND x.user_id = %s "
-        f"WHERE e.id IN ({marks}) AND (s.id IS NOT NULL OR x.starred = TRUE)"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [user.pk, user.pk, *ids])
-        return [(row[0], bool(row[1]), bool(row[2])) for row in cur.fetchall()]
-
-
-def entries_set_read(*, user: Any, entry_ids: Iterable[int], read: bool) -> list[int]:
-    """Mark up to 1,000 entries read (``read=True``) or unread; returns the ids applied.
-
-    Ids of entries the user cannot see (other users' feeds, unknown ids, junk)
-    are silently skipped. An exception row is written only when the wish differs
-    from the watermark's verdict; a redundant one is removed. Four queries.
-    With ``User.merge_duplicates`` the same article in the user's other feeds
-    is marked too (``reader.duplicates``: two more queries); marking unread also
-    unhides entries a rule hid (one more query). Raises ``InvalidInput`` for
-    more than 1,000 ids.
-    """
-    ids = duplicates.with_duplicates(user=user, entry_ids=_clean_ids(entry_ids))
-    if not read:
-        HiddenEntry.objects.filter(user=user, entry_id__in=ids).delete()
-    visible = _visible_defaults(user, ids)
-    needed = [entry_id for entry_id, default, _ in visible if default != bool(read)]
-    redundant = [entry_id for entry_id, default, _ in visible if default == bool(read)]
-    now = timezone.now()
-    with transaction.atomic():
-        if needed:
-            EntryState.objects.bulk_create(
-                [
-                    EntryState(user=user, entry_id=i, read=bool(read), updated_at=now)
-                    for i in needed
-                ],
-                update_conflicts=True,
-                unique_fields=["user", "entry"],
-                update_fields=["read", "updated_at"],
-            )
-        if redundant:
-            states = EntryState.objects.filter(user=user, entry_id__in=redundant)
-            states.filter(starred=False).delete()
-            states.filter(read__isnull=False).update(read=None, updated_at=now)
-    return [entry_id for entry_id, _, _ in visible]
-
-
-def entries_set_starred(*, user: Any, entry_ids: Iterable[int], starred: bool) -> list[int]:
-    """Star or unstar up to 1,000 entries; returns the ids applied (others silently skipped).
-
-    Starring keeps the first ``starred_at``. Starred entries are never pruned by
-    retention and stay readable after unsubscribing. Raises ``InvalidInput``
-    for more than 1,000 ids.
-    """
-    visible = _visible_defaults(user, _clean_ids(entry_ids))
-    now = timezone.now()
-    with transaction.atomic():
-        if starred:
-            new = [entry_id for entry_id, _, is_starred in visible if not is_starred]
-            if new:
-                EntryState.objects.bulk_create(
-                    [
-                        EntryState(
-                            user=user, entry_id=i, starred=True, starred_at=now, updated_at=now
-                        )
-                        for i in new
-                    ],
-                    update_conflicts=True,
-                    unique_fields=["user", "entry"],
-                    update_fields=["starred", "starred_at", "updated_at"],
-                )
-        else:
-            ids = [entry_id for entry_id, _, is_starred in visible if is_starred]
-            if ids:
-                states = EntryState.objects.filter(user=user, entry_id__in=ids)
-                states.update(starred=False, starred_at=None, updated_at=now)
-                states.filter(read__isnull=True).delete()
-    return [entry_id for entry_id, _, _ in visible]
-
-
-def mark_all_read(
-    *,
-    user: Any,
-    subscription_id: int | None = None,
-    category_id: int | None = None,
-    before: datetime | None = None,
-    max_entry_id: int | None = None,
-) -> int:
-    """Mark everything read in one subscription, one category (0: Uncategorized) or all.
-
-    Upper bound (P25): only entries that existed when the request was made are
-    marked, never later ones; narrower with ``max_entry_id`` (the highest entry
-    id the client saw) and/or ``before`` (an aware datetime: entries first seen
-    at or before it). Cost does not grow with the number of entries: one UPDATE
-    of the watermarks, then one DELETE and one UPDATE of the user's now
-    redundant exception rows. Returns how many subscriptions moved their
-    watermark. Raises ``NotFound`` for a foreign or unknown subscription/category.
-    """
-    scope, params = "s.user_id = %s", [user.pk]
-    if subscription_id is not None:
-        scope += " AND s.id = %s"
-        params.append(subscription_get(user=user, subscription_id=subscription_id).pk)
-    elif category_id is not None and int(category_id) == 0:
-        scope += " AND s.category_id IS NULL"
-    elif category_id is not None:
-        scope += " AND s.category_id = %s"
-        params.append(category_get(user=user, category_id=category_id).pk)
-    bound = Entry.objects.aggregate(m=Max("id"))["m"] or 0
-    if max_entry_id is not None:
-        bound = max(0, min(bound, int(max_entry_id)))
-    with transaction.atomic(), connection.cursor() as cur:
-        moved = _raise_watermarks(cur, scope, params, bound=bound, before=before)
-        _drop_redundant_exceptions(cur, scope, params, user_id=user.pk)
-    return moved
-
-
-def _raise_watermarks(cur, scope: str, params: list, *, bound: int, before: datetime | None) -> int:
-    if before is None:
-        new = "%s"
-        new_params = [bound]
-    else:
-        # Newest entry of the feed first seen at or before `before` (one index probe).
-        new = (
-            "COALESCE((SELECT e.id FROM feeds_entry e WHERE e.feed_id = s.feed_id "
-            "AND e.created_at <= %s AND e.id <= %s ORDER BY e.created_at DESC, e.id DESC "
-            "LIMIT 1), 0)"
-        )
-        new_params = [connection.ops.adapt_datetimefield_value(before), bound]
-    sql = (
-        f"UPDATE reader_subscription SET read_max_id = {new} WHERE id IN "
-        f"(SELECT s.id FROM reader_subscription s WHERE {scope}) AND read_max_id < {new}"
-    )
-    # Alias s inside the SET subquery must name the updated row: rename it.
-    sql = sql.replace("e.feed_id = s.feed_id", "e.feed_id = reader_subscription.feed_id")
-    cur.execute(sql, [*new_params, *params, *new_params])
-    return cur.rowcount
-
-
-def _drop_redundant_exceptions(cur, scope: str, params: list, *, user_id: int) -> None:
-    below = (
-        "SELECT x.entry_id FROM reader_entrystate x JOIN feeds_entry e ON e.id = x.entry_id "
-        "JOIN reader_subscription s ON s.feed_id = e.feed_id AND s.user_id = x.user_id "
-        f"WHERE x.user_id = %s AND x.read IS NOT NULL AND e.id <= s.read_max_id AND {scope}"
-    )
-    cur.execute(
-        "DELETE FROM reader_entrystate WHERE user_id = %s AND starred = FALSE "
-        f"AND entry_id IN ({below})",
-        [user_id, user_id, *params],
-    )
-    cur.execute(
-        "UPDATE reader_entrystate SET read = NULL WHERE user_id = %s AND starred = TRUE "
-        f"AND entry_id IN ({below})",
-        [user_id, user_id, *params],
-    )
-
-
-# OPML lives in its own module; exported here so every face imports services only.
-from reader.opml import opml_export, opml_import_run, opml_import_start  # noqa: E402
-
-__all__ = [
-    "MAX_BATCH_IDS",
-    "UNSET",
-    "category_create",
-    "category_delete",
-    "category_get_or_create",
-    "category_rename",
-    "category_update_position",
-    "entries_set_read",
-    "entries_set_starred",
-    "feeds_discover",
-    "mark_all_read",
-    "opml_export",
-    "opml_import_run",
-    "opml_import_start",
-    "subscription_create",
-    "subscription_delete",
-    "subscription_update",
-]

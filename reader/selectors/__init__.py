@@ -1,0 +1,63 @@
+"""Reads of per-user reading state, one module per kind; import them from here.
+
+* ``reader.selectors.entries``: entry lists (keyset pages), id pages, one entry.
+* ``reader.selectors.searching``: search of the user's entries.
+* ``reader.selectors.counts``: unread and starred counts.
+* ``reader.selectors.subscriptions``: subscriptions, categories, OPML import jobs.
+
+Every query is scoped by ``user``; what "read" means lives in ``reader.read_state``.
+"""
+
+from __future__ import annotations
+
+from reader.selectors.counts import unread_counts
+from reader.selectors.entries import (
+    MAX_ID_PAGE,
+    MAX_PAGE_SIZE,
+    EntryFilters,
+    EntryPage,
+    Sort,
+    Status,
+    cursor_decode,
+    cursor_encode,
+    entries_from_rows,
+    entry_filter_sql,
+    entry_get,
+    entry_id_page,
+    entry_list,
+)
+from reader.selectors.searching import SEARCH_CANDIDATES, SEARCH_WORK_MEM, entry_search
+from reader.selectors.subscriptions import (
+    category_get,
+    category_list,
+    import_job_get,
+    import_job_list,
+    subscription_get,
+    subscription_list,
+)
+
+__all__ = [
+    "MAX_ID_PAGE",
+    "MAX_PAGE_SIZE",
+    "SEARCH_CANDIDATES",
+    "SEARCH_WORK_MEM",
+    "EntryFilters",
+    "EntryPage",
+    "Sort",
+    "Status",
+    "category_get",
+    "category_list",
+    "cursor_decode",
+    "cursor_encode",
+    "entries_from_rows",
+    "entry_filter_sql",
+    "entry_get",
+    "entry_id_page",
+    "entry_list",
+    "entry_search",
+    "import_job_get",
+    "import_job_list",
+    "subscription_get",
+    "subscription_list",
+    "unread_counts",
+]

@@ -1,0 +1,372 @@
+"""Reads of a user's entries: lists, id pages, one entry, with per-user flags.
+
+Every query here is scoped by ``user`` (DESIGN.md, "Every per-user query is
+scoped by user in a selector or service"): an entry is visible to a user when
+they subscribe to its feed, or when they starred it (starred entries stay
+readable after unsubscribing). Anything else is ``reader.errors.NotFound``.
+
+Whether an entry is read comes from ``reader.read_state`` (the rule and its SQL
+live there only): the unread entries of a subscription are the id tail above its
+watermark plus the sparse "kept unread" exceptions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Literal
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from feeds.models import Entry
+from reader import duplicates, read_state, search
+from reader.errors import InvalidInput, NotFound
+from reader.models import EntryState, Subscription
+from reader.read_state import IS_READ, NOT_HIDDEN, unread_sql
+
+#: Largest page of entries a caller may ask for.
+MAX_PAGE_SIZE = 500
+#: Most ids one ``entry_id_page`` page returns (NetNewsWire asks for 10,000).
+MAX_ID_PAGE = 10_000
+
+Status = Literal["unread", "read", "starred", "all"]
+Sort = Literal["newest", "oldest"]
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    """What ``entry_list`` shows.
+
+    ``status``: unread, read, starred or all. ``subscription_id`` / ``category_id``
+    narrow to one subscription or category (``category_id=0``: Uncategorized).
+    ``q``: search words (``"a phrase"``, ``-excluded``). ``published_before`` /
+    ``published_after``: aware datetimes, exclusive / inclusive bounds on
+    ``published_at``. ``sort``: newest or oldest first by ``(published_at, id)``.
+    """
+
+    status: Status = "all"
+    subscription_id: int | None = None
+    category_id: int | None = None
+    q: str = ""
+    published_before: datetime | None = None
+    published_after: datetime | None = None
+    sort: Sort = "newest"
+
+    @classmethod
+    def coerce(cls, value: EntryFilters | Mapping[str, Any] | None) -> EntryFilters:
+        """An ``EntryFilters`` from itself, a mapping of its field names, or None (defaults).
+
+        Raises ``InvalidInput`` for an unknown status or sort.
+        """
+        if value is None:
+            value = cls()
+        elif not isinstance(value, EntryFilters):
+            names = {f.name for f in fields(cls)}
+            value = cls(**{k: v for k, v in value.items() if k in names and v is not None})
+        if value.status not in ("unread", "read", "starred", "all"):
+            raise InvalidInput(f"Unknown status {value.status!r}.")
+        if value.sort not in ("newest", "oldest"):
+            raise InvalidInput(f"Unknown sort {value.sort!r}.")
+        return value
+
+
+@dataclass
+class EntryPage:
+    """One page of entries and the cursor of the next page (None at the end).
+
+    Each entry carries per-user attributes: ``is_read``, ``is_starred``,
+    ``starred_at`` (datetime or None), ``subscription_id`` (None for a starred
+    entry of a feed no longer subscribed), ``subscription_title`` (the user's
+    title, else the feed's), ``category_id``. ``entry.feed`` is preloaded.
+    """
+
+    entries: list[Entry]
+    next_cursor: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- Cursors -------------------------------------------------------------------
+
+
+def cursor_encode(*, published_at: datetime, entry_id: int) -> str:
+    """Opaque cursor (URL-safe base64) for the position just after ``(published_at, entry_id)``."""
+    raw = f"{published_at.isoformat()}|{entry_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[datetime, int]:
+    """``(published_at, entry_id)`` of a ``cursor_encode`` cursor; InvalidInput if malformed."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        published_at = parse_datetime(stamp)
+        if published_at is None or published_at.tzinfo is None:
+            raise ValueError(stamp)
+        return published_at, int(ident)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise InvalidInput("The cursor is not valid.") from exc
+
+
+# --- SQL pieces ----------------------------------------------------------------
+
+
+def _db_datetime(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tuple[str, list[Any]]:
+    """SQL conditions of ``f`` (and of the position after ``cursor``) and their parameters.
+
+    The conditions start with `` AND`` and name aliases ``s`` (the user's
+    subscription) and ``e`` (the entry): subscription, category, date bounds,
+    keyset position ``(published_at, id)`` and search words. ``f.status`` is not
+    included (each list applies it its own way). Returns ``(sql, params)``.
+    """
+    sql, params = [], []
+    if f.subscription_id is not None:
+        sql.append("s.id = %s")
+        params.append(int(f.subscription_id))
+    if f.category_id is not None:
+        if int(f.category_id) == 0:
+            sql.append("s.id IS NOT NULL AND s.category_id IS NULL")
+        else:
+            sql.append("s.category_id = %s")
+            params.append(int(f.category_id))
+    if f.published_before is not None:
+        sql.append("e.published_at < %s")
+        params.append(_db_datetime(f.published_before))
+    if f.published_after is not None:
+        sql.append("e.published_at >= %s")
+        params.append(_db_datetime(f.published_after))
+    if cursor is not None:
+        op = "<" if f.sort == "newest" else ">"
+        sql.append(f"(e.published_at, e.id) {op} (%s, %s)")
+        params += [_db_datetime(cursor[0]), cursor[1]]
+    if f.q.strip():
+        cond, cond_params = search.condition_sql(f.q, vendor=connection.vendor)
+        sql.append(cond)
+        params += cond_params
+    return "".join(f" AND {part}" for part in sql), params
+
+
+def _order(f: EntryFilters, prefix: str = "e.") -> str:
+    direction = "DESC" if f.sort == "newest" else "ASC"
+    return f"{prefix}published_at {direction}, {prefix}id {direction}"
+
+
+def _page_sql(
+    user_id: int,
+    f: EntryFilters,
+    cursor: tuple[datetime, int] | None,
+    limit: int,
+    *,
+    ids_only: bool = False,
+) -> tuple[str, list[Any]]:
+    """SQL returning (id, sub_id, is_read, is_starred, starred_at) of one page, in order.
+
+    With ``ids_only``: (id, published_at) only, without the star probe per row
+    (the Google Reader and Fever id sets).
+    """
+    cond, cond_params = entry_filter_sql(f, cursor)
+    columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
+    if f.status == "starred":
+        sql = (
+            f"SELECT {columns}, {IS_READ} AS is_read FROM reader_entrystate x "
+            "JOIN feeds_entry e ON e.id = x.entry_id "
+            "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
+            f"WHERE x.user_id = %s AND x.starred = TRUE{cond} ORDER BY {_order(f)} LIMIT %s"
+        )
+        return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
+    if f.status == "unread":
+        # The id tail above each watermark, minus read exceptions, plus kept-unread
+        # exceptions below it. Cost grows with the user's unread entries, not the feeds'.
+        unread = unread_sql(f"{columns}, FALSE AS is_read", cond)
+        sql = f"SELECT * FROM ({unread}) e ORDER BY {_order(f)} LIMIT %s"
+        params = [user_id, *cond_params, user_id, *cond_params, limit]
+        return _finish(sql, params, user_id, f, ids_only)
+    status_cond = {"read": f" AND {IS_READ}", "all": ""}[f.status] + f" AND {NOT_HIDDEN}"
+    if connection.vendor == "postgresql" and not f.q.strip():
+        # Newest (or oldest) `limit` entries of each subscribed feed straight off the
+        # (feed_id, published_at, id) index, then the best `limit` of those. Only the
+        # read list needs the state rows inside; the others join them for the page only.
+        read_join = (
+            "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+            if f.status == "read"
+            else ""
+        )
+        sql = (
+            f"SELECT {columns}, {IS_READ} AS is_read FROM reader_subscription s "
+            "CROSS JOIN LATERAL (SELECT e.id, e.published_at FROM feeds_entry e "
+            f"{read_join}WHERE e.feed_id = s.feed_id{status_cond}{cond} "
+            f"ORDER BY {_order(f)} LIMIT %s) e "
+            "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+            f"WHERE s.user_id = %s ORDER BY {_order(f)} LIMIT %s"
+        )
+        params = [*cond_params, limit, user_id, limit]
+        return _finish(sql, params, user_id, f, ids_only)
+    sql = (
+        f"SELECT {columns}, {IS_READ} AS is_read FROM reader_subscription s "
+        "JOIN feeds_entry e ON e.feed_id = s.feed_id "
+        "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
+        f"WHERE s.user_id = %s{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s"
+    )
+    return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
+
+
+def _finish(
+    page_sql: str, params: list[Any], user_id: int, f: EntryFilters, ids_only: bool
+) -> tuple[str, list[Any]]:
+    """The page query as entry_list reads it (with stars) or, ``ids_only``, as
+    (id, published_at) in list order; returns (sql, params)."""
+    if ids_only:
+        return f"SELECT p.id, p.published_at FROM ({page_sql}) p ORDER BY {_order(f, 'p.')}", params
+    return _with_stars(page_sql, user_id, f), [*params, user_id]
+
+
+def _with_stars(page_sql: str, user_id: int, f: EntryFilters) -> str:
+    """Wrap a page query: add the star columns from the user's state rows (one probe per row)."""
+    return (
+        "SELECT p.id, p.sub_id, p.is_read, COALESCE(st.starred, FALSE), st.starred_at "
+        f"FROM ({page_sql}) p LEFT JOIN reader_entrystate st "
+        f"ON st.entry_id = p.id AND st.user_id = %s ORDER BY {_order(f, 'p.')}"
+    )
+
+
+# --- Entries -------------------------------------------------------------------
+
+
+def entry_list(
+    *,
+    user: Any,
+    filters: EntryFilters | Mapping[str, Any] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> EntryPage:
+    """A page of the user's entries, keyset-paginated on ``(published_at, id)``.
+
+    Stable while entries arrive: a page starts strictly after the previous
+    page's last ``(published_at, id)``, so nothing is shown twice or skipped.
+    Always 3 queries (page keys with per-user flags, the rows with feeds, the
+    subscriptions) whatever ``limit`` (1..500). Raises ``InvalidInput`` for a bad cursor, limit
+    or filter. Unknown or foreign subscription/category ids give an empty page.
+    Entries hidden by the user's rules are left out (except under Starred).
+    With ``User.merge_duplicates``, All/Unread lists show an article carried by
+    several feeds once (``reader.duplicates.merge_page``: one more query; the
+    page may then hold fewer than ``limit`` entries) and every entry has
+    ``duplicates`` (its other sources).
+    """
+    f = EntryFilters.coerce(filters)
+    if not 1 <= int(limit) <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    after = cursor_decode(cursor) if cursor else None
+    sql, params = _page_sql(user.pk, f, after, int(limit) + 1)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    more = len(rows) > limit
+    entries = entries_from_rows(user, rows[:limit])
+    next_cursor = None
+    if more and entries:
+        last = entries[-1]
+        next_cursor = cursor_encode(published_at=last.published_at, entry_id=last.pk)
+    # Duplicates across feeds (opt-in): one more query, only for the merged lists.
+    entries = duplicates.merge_page(user=user, entries=entries, filters=f)
+    return EntryPage(entries=entries, next_cursor=next_cursor)
+
+
+def entry_id_page(
+    *,
+    user: Any,
+    filters: EntryFilters | Mapping[str, Any] | None,
+    cursor: str | None = None,
+    limit: int = 1000,
+) -> tuple[list[tuple[int, Any]], str | None]:
+    """One page of ``(entry id, published_at)`` in list order and the next cursor (or None).
+
+    Same filters, order and cursor as ``entry_list`` (so pages stay stable while
+    entries arrive), without loading entry rows: the Google Reader and Fever id
+    sets. ``limit`` is clamped to 1..MAX_ID_PAGE. Raises ``InvalidInput`` for a
+    bad cursor or filter.
+    """
+    f = EntryFilters.coerce(filters)
+    limit = max(1, min(int(limit), MAX_ID_PAGE))
+    after = cursor_decode(cursor) if cursor else None
+    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        published_at = rows[-1][1]
+        if isinstance(published_at, str):
+            published_at = parse_datetime(published_at)
+        next_cursor = cursor_encode(published_at=published_at, entry_id=rows[-1][0])
+    return rows, next_cursor
+
+
+def entries_from_rows(user: Any, rows: list[tuple]) -> list[Entry]:
+    """Entries (with feed) for rows ``(id, sub_id, is_read, is_starred, starred_at)``, in order.
+
+    Each carries the per-user attributes of ``EntryPage`` entries. Rows whose
+    entry is gone (pruned meanwhile) are dropped. Two queries (none for no rows).
+    """
+    if not rows:
+        return []
+    by_id = Entry.objects.select_related("feed").in_bulk([r[0] for r in rows])
+    subs = {s.pk: s for s in _subscriptions_cached(user, {r[1] for r in rows if r[1]})}
+    out = []
+    for entry_id, sub_id, is_read, is_starred, starred_at in rows:
+        entry = by_id.get(entry_id)
+        if entry is None:  # pruned between the two queries
+            continue
+        _annotate(entry, subs.get(sub_id), bool(is_read), bool(is_starred), starred_at)
+        out.append(entry)
+    return out
+
+
+def _subscriptions_cached(user: Any, ids: set[int]) -> list[Subscription]:
+    # Subscriptions are few per user; one small query keeps titles/categories exact.
+    return list(Subscription.objects.filter(user=user, pk__in=ids)) if ids else []
+
+
+def _annotate(
+    entry: Entry, sub: Subscription | None, is_read: bool, is_starred: bool, starred_at: Any
+) -> None:
+    if isinstance(starred_at, str):  # SQLite returns raw text in raw queries
+        starred_at = parse_datetime(starred_at)
+    entry.is_read = is_read
+    entry.is_starred = is_starred
+    entry.starred_at = starred_at if is_starred else None
+    entry.subscription_id = sub.pk if sub else None
+    entry.category_id = sub.category_id if sub else None
+    entry.subscription_title = (
+        (sub.title if sub and sub.title else "") or entry.feed.title or entry.feed.url
+    )
+
+
+def entry_get(*, user: Any, entry_id: int) -> Entry:
+    """One entry visible to ``user`` (subscribed feed, or starred by them), with per-user flags.
+
+    Same attributes as ``EntryPage`` entries. Raises ``NotFound`` (an Http404)
+    for an unknown id or an entry of a feed the user neither subscribes to nor
+    starred from: the two cases are never told apart.
+    """
+    try:
+        entry = Entry.objects.select_related("feed").get(pk=int(entry_id))
+    except (Entry.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise NotFound("No such entry.") from exc
+    sub = Subscription.objects.filter(user=user, feed_id=entry.feed_id).first()
+    state = EntryState.objects.filter(user=user, entry=entry).first()
+    if sub is None and not (state and state.starred):
+        raise NotFound("No such entry.")
+    _annotate(
+        entry, sub, read_state.is_read(entry, sub, state), bool(state and state.starred), None
+    )
+    entry.starred_at = state.starred_at if state and state.starred else None
+    return entry
