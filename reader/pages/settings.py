@@ -1,129 +1,168 @@
-"""Pages of issue 11 part B: /settings/rules/, /settings/views/, and the reader's display toggle.
+"""Settings pages, all of /settings/: preferences, API credentials, account deletion, data
+export, rules, saved views and OPML import.
 
-Thin views (STYLE.md): parse a form, call one function of ``reader.rules`` or
-``reader.saved_views``, render or redirect. Every POST is CSRF-checked and
-answers with a redirect (post/redirect/get), except the rule preview, which
+Thin views (STYLE.md): every view acts on ``request.user`` only, parses a form, calls one
+service (``accounts.services`` for the account, ``reader.services``, ``reader.rules`` and
+``reader.saved_views`` for reading) and renders or redirects (post/redirect/get); an id
+that is not the user's (a token, a rule, a view of someone else) is a 404. Exceptions to
+the redirect: a new API token is shown once in the answer (201), and the rule preview
 renders the page with the matches and the form still filled in.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
-from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reader import rules, saved_views, selectors
+from accounts import services as account_services
+from accounts.forms import ClientPasswordForm, DeleteAccountForm, PreferencesForm, TokenCreateForm
+from accounts.views import set_language_cookie
+from reader import rules, saved_views, selectors, services
 from reader.api.saved_views import feed_urls
 from reader.errors import InvalidInput, ReaderError
+from reader.pages.error_texts import reader_error_message
+from reader.pages.forms import RuleForm, SavedViewForm
 
-FIELD_CHOICES = [
-    ("title", gettext_lazy("Title")),
-    ("content", gettext_lazy("Content")),
-    ("author", gettext_lazy("Author")),
-    ("link", gettext_lazy("Link")),
-    ("category", gettext_lazy("Category")),
-    ("any", gettext_lazy("Any of these")),
-]
-MATCH_CHOICES = [
-    ("any_words", gettext_lazy("contains any of the words")),
-    ("all_words", gettext_lazy("contains all of the words")),
-    ("phrase", gettext_lazy("contains the phrase")),
-    ("regex", gettext_lazy("matches the regular expression")),
-]
-ACTION_CHOICES = [
-    ("read", gettext_lazy("Mark as read")),
-    ("star", gettext_lazy("Star")),
-    ("hide", gettext_lazy("Hide")),
-]
-STATUS_CHOICES = [("unread", gettext_lazy("Unread")), ("all", gettext_lazy("All entries"))]
-DISPLAY_CHOICES = [("list", gettext_lazy("List")), ("cards", gettext_lazy("Cards"))]
+# --- Account: preferences, API credentials, deletion, export --------------------------------
 
 
-def _scope_choices(user: Any) -> list[tuple[str, str]]:
-    """Scope choices: "" (everything), "sub-<id>" and "cat-<id>" of the user's own."""
-    choices: list[tuple[str, str]] = [("", _("All subscriptions"))]
-    for cat in selectors.category_list(user=user):
-        choices.append((f"cat-{cat.pk}", _("Category: %(title)s") % {"title": cat.title}))
-    for sub in selectors.subscription_list(user=user):
-        title = sub.title or sub.feed.title or sub.feed.url
-        choices.append((f"sub-{sub.pk}", _("Subscription: %(title)s") % {"title": title}))
-    return choices
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """GET: the preferences form. POST: save it (and the language cookie), back to /settings/."""
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        # In the language just chosen (this request was translated in the previous one).
+        with translation.override(user.language or translation.get_language()):
+            messages.success(request, _("Preferences saved."))
+        return set_language_cookie(redirect("settings:preferences"), user.language)
+    return render(request, "settings/preferences.html", {"form": form})
 
 
-def _scope_ids(value: str) -> dict[str, int | None]:
-    kind, _sep, number = (value or "").partition("-")
-    ids: dict[str, int | None] = {"subscription_id": None, "category_id": None}
-    if number.isdigit() and len(number) < 19:
-        if kind == "sub":
-            ids["subscription_id"] = int(number)
-        elif kind == "cat":
-            ids["category_id"] = int(number)
-    return ids
+def _api_page(request: HttpRequest, *, new_token: str = "", status: int = 200, **forms):
+    context = {
+        "tokens": account_services.token_list(user=request.user),
+        "token_form": forms.get("token_form") or TokenCreateForm(),
+        "client_form": forms.get("client_form") or ClientPasswordForm(user=request.user),
+        "has_client_password": account_services.client_password_exists(user=request.user),
+        "new_token": new_token,
+        "greader_url": settings.SITE_URL + "/api/greader/",
+        "fever_url": settings.SITE_URL + "/api/fever/",
+    }
+    response = render(request, "settings/api.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the page may hold a token shown once
+    return response
 
 
-class RuleForm(forms.Form):
-    """A rule as the settings page edits it (scope as one choice)."""
+@login_required
+@never_cache
+@require_GET
+def api(request: HttpRequest) -> HttpResponse:
+    """/settings/api/: the user's tokens (name, created, last used), client password, URLs."""
+    return _api_page(request)
 
-    name = forms.CharField(label=gettext_lazy("Name (optional)"), max_length=255, required=False)
-    scope = forms.ChoiceField(label=gettext_lazy("Applies to"), required=False)
-    field = forms.ChoiceField(label=gettext_lazy("When"), choices=FIELD_CHOICES)
-    match = forms.ChoiceField(label=gettext_lazy("Match"), choices=MATCH_CHOICES)
-    pattern = forms.CharField(
-        label=gettext_lazy("Words, phrase or regular expression"),
-        max_length=500,
-        help_text=gettext_lazy("Case is ignored. Regular expressions run with a time limit."),
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """POST name -> 201 with the API page showing the new raw token once (not redirected,
+    so the secret is never stored in the session or a message)."""
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        return _api_page(request, token_form=form, status=400)
+    _token, raw = account_services.token_create(user=request.user, name=form.cleaned_data["name"])
+    return _api_page(request, new_token=raw, status=201)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """POST: revoke one of the user's tokens; 404 when it is not theirs."""
+    account_services.token_revoke(user=request.user, token_id=token_id)
+    messages.success(request, _("Token revoked. Apps using it can no longer connect."))
+    return redirect("settings:api")
+
+
+@login_required
+@require_POST
+def client_password_set(request: HttpRequest) -> HttpResponse:
+    """POST password1/password2: set the client password for Google Reader / Fever apps."""
+    form = ClientPasswordForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _api_page(request, client_form=form, status=400)
+    account_services.client_password_set(user=request.user, password=form.cleaned_data["password1"])
+    messages.success(
+        request, _("Client password saved. Use it in your Google Reader or Fever app.")
     )
-    action = forms.ChoiceField(label=gettext_lazy("Then"), choices=ACTION_CHOICES)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["scope"].choices = _scope_choices(user)
-
-    def values(self) -> dict[str, Any]:
-        """Keyword arguments for ``rules.rule_build`` / ``rule_create``."""
-        data = dict(self.cleaned_data)
-        scope = data.pop("scope", "")
-        return {**data, **_scope_ids(scope)}
+    return redirect("settings:api")
 
 
-class SavedViewForm(forms.Form):
-    """A saved view as the settings page edits it."""
+@login_required
+@require_POST
+def client_password_delete(request: HttpRequest) -> HttpResponse:
+    """POST: remove the client password (Google Reader and Fever apps are disconnected)."""
+    account_services.client_password_clear(user=request.user)
+    messages.success(request, _("Client password removed."))
+    return redirect("settings:api")
 
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=255)
-    q = forms.CharField(
-        label=gettext_lazy("Search words"),
-        max_length=500,
-        required=False,
-        help_text=gettext_lazy('Words must all match; "a phrase"; -word excludes.'),
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest) -> HttpResponse:
+    """GET: the confirmation form with export links. POST password: delete the account,
+    sign out and go home. The only administrator cannot delete their account (400)."""
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.account_delete(user=request.user)
+        except account_services.LastAdmin:
+            form.add_error(
+                None, _("You are the only administrator. Make someone else an administrator first.")
+            )
+            return render(request, "settings/delete.html", {"form": form}, status=400)
+        logout(request)
+        messages.success(request, _("Your account and your reading data were deleted."))
+        return redirect("/")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "settings/delete.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def export_opml(request: HttpRequest) -> HttpResponse:
+    """The user's subscriptions as an OPML 2.0 attachment (``reader.services.opml_export``)."""
+    response = HttpResponse(
+        services.opml_export(user=request.user), content_type="text/x-opml; charset=utf-8"
     )
-    scope = forms.ChoiceField(label=gettext_lazy("In"), required=False)
-    since_days = forms.IntegerField(
-        label=gettext_lazy("Only the last N days"), min_value=1, max_value=3650, required=False
-    )
-    status = forms.ChoiceField(label=gettext_lazy("Show first"), choices=STATUS_CHOICES)
-    display = forms.ChoiceField(label=gettext_lazy("Display"), choices=DISPLAY_CHOICES)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["scope"].choices = _scope_choices(user)
-
-    def values(self) -> dict[str, Any]:
-        """Keyword arguments for ``saved_views.saved_view_create``."""
-        data = dict(self.cleaned_data)
-        scope = data.pop("scope", "")
-        return {**data, **_scope_ids(scope)}
+    response["Content-Disposition"] = _attachment("subscriptions", "opml")
+    return response
 
 
-def _error(request: HttpRequest, exc: ReaderError) -> None:
-    messages.error(request, exc.message)
+@login_required
+@require_GET
+def export_starred(request: HttpRequest) -> HttpResponse:
+    """The user's starred entries as a JSON attachment (shape: account_services.starred_export)."""
+    data = account_services.starred_export(user=request.user)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = _attachment("starred", "json")
+    return response
+
+
+def _attachment(what: str, ext: str) -> str:
+    day = timezone.localdate().isoformat()
+    return f'attachment; filename="tidings-{what}-{day}.{ext}"'
 
 
 # --- Rules --------------------------------------------------------------------------
@@ -185,7 +224,7 @@ def rule_action(request: HttpRequest, rule_id: int) -> HttpResponse:
             rules.rule_delete(user=user, rule_id=rule_id)
             messages.success(request, _("Rule deleted."))
     except ReaderError as exc:
-        _error(request, exc)
+        messages.error(request, exc.message)
     return redirect("settings_rules")
 
 
@@ -238,53 +277,33 @@ def view_action(request: HttpRequest, view_id: int) -> HttpResponse:
             saved_views.saved_view_delete(user=user, view_id=view_id)
             messages.success(request, _("View deleted."))
     except ReaderError as exc:
-        _error(request, exc)
+        messages.error(request, exc.message)
     return redirect("settings_views")
 
 
-# --- Display per view -----------------------------------------------------------------------
+# --- OPML import -------------------------------------------------------------------------------
 
 
 @login_required
-@require_POST
-def display_set(request: HttpRequest) -> HttpResponse:
-    """POST ``key`` (see ``saved_views.display_key``) and ``display`` (list or cards); back to
-    ``next`` (a local URL) or the reader."""
-    try:
-        saved_views.display_set(
-            user=request.user,
-            key=request.POST.get("key", ""),
-            display=request.POST.get("display", ""),
-        )
-    except ReaderError as exc:
-        _error(request, exc)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "/reader/"
-    return redirect(target)
+@require_http_methods(["GET", "HEAD", "POST"])
+def settings_import(request: HttpRequest) -> HttpResponse:
+    """/settings/import/: upload an OPML file; the page follows the job's progress.
 
-
-# --- The reader page ------------------------------------------------------------------------
-
-
-def reader_view(request: HttpRequest) -> saved_views.ViewSpec | None:
-    """The view named by ``?view=`` ("today" or a saved view id), or None.
-
-    Raises ``NotFound`` (a 404) for an unknown id or another user's view.
+    With JavaScript the form posts to the REST API and polls the job; without it
+    this view starts the import and shows the latest jobs (reload to follow).
     """
-    return saved_views.view_resolve(user=request.user, key=request.GET.get("view", "")[:20])
-
-
-def reader_extras(
-    request: HttpRequest, *, view: saved_views.ViewSpec | None, show: str, sub: Any, cat: Any
-) -> dict[str, Any]:
-    """Context the reader page adds for views: the open ``view``, the sidebar's ``views``
-    (Today and saved views with unread counts: two queries), the list's ``display`` ("list"
-    or "cards") and the ``display_key`` the toggle posts."""
-    key = saved_views.display_key(view=view.key if view else "", show=show, sub=sub, cat=cat)
-    return {
-        "view": view,
-        "views": saved_views.sidebar_views(user=request.user, current=view.key if view else ""),
-        "display": saved_views.display_for(user=request.user, key=key),
-        "display_key": key,
-    }
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose an OPML file to import."))
+        else:
+            try:
+                services.opml_import_start(
+                    user=request.user, data=upload.read(), filename=upload.name
+                )
+                messages.success(request, _("Import started."))
+            except ReaderError as exc:
+                messages.error(request, reader_error_message(exc))
+        return redirect("settings_import")
+    jobs = selectors.import_job_list(user=request.user)[:5]
+    return render(request, "settings/import.html", {"jobs": jobs, "current": "import"})

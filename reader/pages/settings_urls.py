@@ -1,12 +1,14 @@
-"""/settings/...: preferences, API credentials, account deletion and export (paths are stable)."""
+"""All of /settings/ (paths are stable): the account pages under the ``settings:`` namespace
+(preferences, API credentials, deletion, export), and rules, saved views and OPML import
+under their own names (``settings_rules``, ``settings_views``, ``settings_import``)."""
 
-from django.urls import path
+from __future__ import annotations
 
-from accounts import settings_views as views
+from django.urls import include, path
 
-app_name = "settings"
+from reader.pages import settings as views
 
-urlpatterns = [
+account_patterns = [
     path("", views.preferences, name="preferences"),
     path("api/", views.api, name="api"),
     path("api/tokens/", views.token_create, name="token_create"),
@@ -20,4 +22,13 @@ urlpatterns = [
     path("delete/", views.delete, name="delete"),
     path("export/subscriptions.opml", views.export_opml, name="export_opml"),
     path("export/starred.json", views.export_starred, name="export_starred"),
+]
+
+urlpatterns = [
+    path("", include((account_patterns, "settings"))),
+    path("import/", views.settings_import, name="settings_import"),
+    path("rules/", views.rules_page, name="settings_rules"),
+    path("rules/<int:rule_id>/", views.rule_action, name="settings_rule"),
+    path("views/", views.views_page, name="settings_views"),
+    path("views/<int:view_id>/", views.view_action, name="settings_view"),
 ]
