@@ -10,7 +10,7 @@ cases/README.md) and stores it ONCE on the entry (``full_content``,
 ``full_content_error`` and never raised.
 
 Two ways in: on demand (reader's "Fetch full article" button and
-``POST /api/v1/entries/<id>/fetch-content/``, through ``reader.feed_actions``), and
+``POST /api/v1/entries/<id>/fetch-content/``, through ``reader.fetching``), and
 automatically: after a refresh that stored new entries, :func:`fulltext_after_store`
 enqueues :func:`fulltext_extract_new` when any subscriber of the feed turned on
 ``Subscription.fetch_full_text``.

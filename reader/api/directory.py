@@ -1,6 +1,6 @@
 """/api/v1/directory/: the admin-curated directory of recommended sources.
 
-List by category (``reader.ui_selectors.directory_sections``, with the
+List by category (``reader.directory_selectors.directory_sections``, with the
 viewer's subscription to each source), subscribe to a source
 (``reader.services.subscription_create`` with its feed URL) and unsubscribe
 (``reader.services.subscription_delete``). Inactive or unknown sources are 404
@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feeds.public import public_source_get
-from reader import selectors, services, ui_selectors
+from reader import directory_selectors, selectors, services
 from reader.api.base import ApiView, id_field
 from reader.api.errors import NOT_FOUND_DETAIL
 from reader.api.schema import error_response
@@ -137,7 +137,7 @@ class DirectoryView(ApiView):
     def get(self, request: Request) -> Response:
         """Active sources grouped by category, with ``subscription_id`` for the viewer."""
         params = self.query_params()
-        sections = ui_selectors.directory_sections(
+        sections = directory_selectors.directory_sections(
             user=request.user, query=params.get("q", ""), featured_only=params["featured"]
         )
         slug = params.get("category")
@@ -156,7 +156,7 @@ class DirectoryView(ApiView):
 
 
 def _viewer_subscription_id(user: Any, source_id: int) -> int | None:
-    for source in ui_selectors.directory_sources(user=user):
+    for source in directory_selectors.directory_sources(user=user):
         if source.pk == source_id:
             return source.subscription_id
     return None

@@ -1,7 +1,7 @@
-"""/api/v1/ endpoints of issue 11 part A: retry a failing feed, full text.
+"""/api/v1/ endpoints of fetching on demand: retry a failing feed, full text.
 
 - ``POST /api/v1/subscriptions/<id>/retry/``: re-enable (when Tidings disabled it) and
-  re-fetch the subscription's feed soon (``reader.feed_actions.subscription_retry``);
+  re-fetch the subscription's feed soon (``reader.fetching.subscription_retry``);
   409 ``feed_disabled_by_admin`` when an administrator disabled it.
 - ``POST /api/v1/subscriptions/<id>/full-text/`` ``{"enabled": true}``: extract the full
   article of the feed's new entries automatically (``subscription_set_full_text``).
@@ -19,7 +19,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from reader import feed_actions
+from reader import fetching
 from reader.api.base import ApiView, RefreshThrottle, WriteThrottle
 from reader.api.entries import ENTRY_EXAMPLE, EntryOutputSerializer
 from reader.api.errors import ApiError
@@ -75,12 +75,12 @@ class SubscriptionRetryView(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         """The feed becomes due now and a refresh is queued; 404 for a foreign subscription."""
         try:
-            sub = feed_actions.subscription_retry(user=request.user, subscription_id=pk)
-        except feed_actions.FeedDisabledByAdmin as exc:
+            sub = fetching.subscription_retry(user=request.user, subscription_id=pk)
+        except fetching.FeedDisabledByAdmin as exc:
             raise ApiError(status_code=409, detail=exc.message, code=exc.code) from exc
         body = {
             "subscription_id": sub.pk,
-            "status": feed_actions.feed_status(sub.feed),
+            "status": fetching.feed_status(sub.feed),
             "feed": sub.feed,
         }
         return Response(RetryOutputSerializer(body, context={"request": request}).data)
@@ -100,7 +100,7 @@ class SubscriptionFullTextView(ApiView):
     def post(self, request: Request, pk: int) -> Response:
         """Set the choice; 404 for a foreign subscription."""
         data = self.body(FullTextInputSerializer, request.data)
-        sub = feed_actions.subscription_set_full_text(
+        sub = fetching.subscription_set_full_text(
             user=request.user, subscription_id=pk, enabled=data["enabled"]
         )
         return Response(FullTextOutputSerializer(sub).data)
@@ -123,5 +123,5 @@ class EntryFetchContentView(ApiView):
         """``content`` is the extracted article when it worked; ``full_content_error`` says why
         not otherwise (the entry keeps its feed content). 404 for an entry the user cannot read.
         """
-        entry = feed_actions.entry_fetch_full_text(user=request.user, entry_id=pk)
+        entry = fetching.entry_fetch_full_text(user=request.user, entry_id=pk)
         return Response(EntryOutputSerializer(entry, context={"request": request}).data)

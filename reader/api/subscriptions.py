@@ -22,6 +22,7 @@ from reader import selectors, services
 from reader.api.base import ApiView, RefreshThrottle, UtcDateTimeField, WriteThrottle, id_field
 from reader.api.feeds import FEED_EXAMPLE, FeedOutputSerializer, IconUrlField
 from reader.api.schema import error_response
+from reader.fetching import feed_status
 
 SUBSCRIPTION_EXAMPLE = {
     "id": 12,
@@ -65,9 +66,7 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     )
 
     def get_feed_status(self, sub) -> str:
-        """reader.feed_actions.feed_status of the subscription's feed."""
-        from reader.feed_actions import feed_status
-
+        """reader.fetching.feed_status of the subscription's feed."""
         return feed_status(sub.feed)
 
     def get_title(self, sub) -> str:

@@ -23,8 +23,9 @@ urlpatterns = [
     path("api/v1/", include("reader.api.urls")),
     path("api/", include("reader.api.compat.urls")),
     path("accounts/", include("accounts.urls")),
-    path("settings/", include("accounts.settings_urls")),
+    path("settings/", include("reader.pages.settings_urls")),
     path("", include("feeds.urls")),
-    path("", include("reader.page_urls")),
-    path("", include("reader.organize_urls")),  # issue 11 part B (H11): rules, views
+    path("", include("reader.pages.public_urls")),
+    path("", include("reader.pages.reading_urls")),
+    path("", include("reader.pages.subscriptions_urls")),
 ]

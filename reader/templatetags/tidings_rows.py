@@ -75,7 +75,7 @@ def time_html(context: template.Context, value: Any, full: bool = False) -> Safe
 def sidebar_subs(context: template.Context, subs: Iterable[Any]) -> SafeString:
     """``{% sidebar_subs subscriptions %}``: one ``reader/_sidebar_sub.html`` row per
     subscription (each with ``display_title``, ``unread``, ``current`` set by
-    ``reader.ui_selectors``). Rows of stopped feeds (``feed.disabled``, rare; they carry a
+    ``reader.reader_page_selectors``). Rows of stopped feeds (``feed.disabled``, rare; they carry a
     retry form with a CSRF token) are rendered by that template itself."""
     show = escape(context.get("show", ""))
     parts = _icon_url_parts()
@@ -155,9 +155,10 @@ def subscription_rows(
 ) -> SafeString:
     """``{% subscription_rows subscriptions categories %}``: one ``reader/_subscription_row.html``
     row per subscription (each with ``display_title`` and ``error_text`` from
-    ``reader.ui_selectors.subscription_rows``). Rows of feeds with an error, errors counted
-    or fetching stopped (they show a status and may carry a retry form) are rendered by that
-    template itself; the healthy rest is built here with the strings translated once."""
+    ``reader.subscription_page_selectors.subscription_rows``). Rows of feeds with an error,
+    errors counted or fetching stopped (they show a status and may carry a retry form) are
+    rendered by that template itself; the healthy rest is built here with the strings
+    translated once."""
     from django.utils.translation import gettext
 
     categories = list(categories)

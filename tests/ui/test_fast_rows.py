@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from feeds.models import Feed
-from reader import ui_selectors
+from reader import reader_page_selectors, subscription_page_selectors
 from tests.factories import CategoryFactory
 from tests.ui.conftest import make_reader, seed_subscription
 
@@ -47,7 +47,7 @@ def test_sidebar_rows_built_in_python_match_the_sidebar_row_template(
     language, show, django_assert_num_queries
 ):
     user, plain = _reader_with_awkward_subscriptions()
-    page = ui_selectors.reader_page(user=user, show=show, subscription_id=plain.pk)
+    page = reader_page_selectors.reader_page(user=user, show=show, subscription_id=plain.pk)
     request = RequestFactory().get("/reader/?show=all&sub=1&x=<y>")
     request.user = user
     groups = [c.subscriptions for c in page.categories] + [page.uncategorized]
@@ -109,7 +109,7 @@ def test_subscription_rows_built_in_python_match_the_subscription_row_template(l
     Feed.objects.filter(pk=never.feed_id).update(last_fetched_at=None)
     counted = seed_subscription(user, "Two errors", entries=1)
     Feed.objects.filter(pk=counted.feed_id).update(error_count=2)
-    subs = ui_selectors.subscription_rows(user=user)
+    subs = subscription_page_selectors.subscription_rows(user=user)
     categories = category_list(user=user)
     request = RequestFactory().get("/subscriptions/")
     request.user = user

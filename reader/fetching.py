@@ -1,4 +1,4 @@
-"""Per-user faces of issue 11 part A: retry a failing feed, full text on demand and by choice.
+"""Per-user fetching services: retry a failing feed, full text on demand and by choice.
 
 Each function is the one service behind the page, the REST API and any later client API:
 it scopes by ``user`` (another user's subscription or entry is ``NotFound``, a 404) and calls
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from feeds.fulltext import fulltext_extract
+from feeds.services import FeedRetryRefused, feed_retry
 from reader import selectors
 from reader.errors import ReaderError
 from reader.models import Subscription
@@ -45,8 +47,6 @@ def subscription_retry(*, user: Any, subscription_id: int) -> Subscription:
     subscription with its feed reloaded. Raises ``NotFound`` for an unknown or foreign
     subscription and ``FeedDisabledByAdmin`` when an administrator disabled the feed.
     """
-    from feeds.services import FeedRetryRefused, feed_retry
-
     sub = selectors.subscription_get(user=user, subscription_id=subscription_id)
     try:
         sub.feed = feed_retry(feed_id=sub.feed_id)
@@ -78,8 +78,6 @@ def entry_fetch_full_text(*, user: Any, entry_id: int) -> Any:
     attempt failed is tried again. Raises ``NotFound`` for an entry the user cannot read.
     Network failures are not raised: ``full_content_error`` says what happened.
     """
-    from feeds.fulltext import fulltext_extract
-
     entry = selectors.entry_get(user=user, entry_id=entry_id)
     done = fulltext_extract(entry_id=entry.pk)
     entry.full_content = done.full_content

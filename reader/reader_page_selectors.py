@@ -1,0 +1,214 @@
+"""Read-only queries that compose the reader: its three panes, "Open in Tidings", search.
+
+The reading selectors proper (entry lists, unread counts, subscriptions) live in
+``reader.selectors``; this module puts their results together the way /reader/ and
+/search/ show them (sidebar with counts, one page of entries, the open entry and its
+neighbours, search excerpts), so that the pages stay "parse, call one function, render".
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.http import Http404
+from django.utils.html import strip_tags
+
+from feeds.public import public_entry_get
+from reader import search, selectors
+from reader.models import Subscription
+
+
+@dataclass
+class SidebarCategory:
+    """A category of the sidebar with its subscriptions and unread count."""
+
+    id: int
+    title: str
+    unread: int
+    subscriptions: list[Subscription]
+    current: bool = False
+
+
+@dataclass
+class ReaderPage:
+    """Everything the three panes of /reader/ show.
+
+    ``show`` is "unread", "all" or "starred"; ``scope`` the current subscription or
+    category (or None); ``page`` an ``EntryPage``; ``entry`` the open entry (or None)
+    with ``related`` (its feed's other recent entries).
+    """
+
+    show: str
+    categories: list[SidebarCategory]
+    uncategorized: list[Subscription]
+    counts: dict
+    page: Any
+    subscription: Subscription | None = None
+    category: SidebarCategory | None = None
+    entry: Any = None
+    related: list = field(default_factory=list)
+
+
+# The columns the sidebar shows (reader/_sidebar_sub.html): loading whole Feed and Category
+# rows for 200 subscriptions took ~12 ms instead of ~5 ms.
+_SIDEBAR_FIELDS = (
+    "id",
+    "title",
+    "position",
+    "category_id",
+    "feed_id",
+    "feed__title",
+    "feed__url",
+    "feed__last_error",
+    "feed__disabled",
+    "feed__disabled_reason",
+    "feed__auto_disabled",
+)
+
+
+def _sidebar(*, user, counts: dict, sub_id: int | None, cat_id: int | None):
+    subs_by_cat: dict[int | None, list[Subscription]] = {}
+    current_sub = None
+    rows = selectors.subscription_list(user=user).select_related(None).select_related("feed")
+    for sub in rows.only(*_SIDEBAR_FIELDS):
+        sub.display_title = sub.title or sub.feed.title or sub.feed.url
+        sub.unread = counts["subscriptions"].get(sub.pk, 0)
+        sub.current = sub.pk == sub_id
+        if sub.current:
+            current_sub = sub
+        subs_by_cat.setdefault(sub.category_id, []).append(sub)
+    categories = [
+        SidebarCategory(
+            id=cat.pk,
+            title=cat.title,
+            unread=counts["categories"].get(cat.pk, 0),
+            subscriptions=subs_by_cat.get(cat.pk, []),
+            current=cat.pk == cat_id,
+        )
+        for cat in selectors.category_list(user=user)
+    ]
+    return categories, subs_by_cat.get(None, []), current_sub
+
+
+def reader_page(
+    *,
+    user,
+    show: str,
+    subscription_id: int | None = None,
+    category_id: int | None = None,
+    entry_id: int | None = None,
+    cursor: str | None = None,
+    sidebar: bool = True,
+    extra_filters: dict | None = None,
+) -> ReaderPage:
+    """Compose the reader: sidebar (subscriptions, categories, unread counts), one page of
+    entries (``show``: unread/all/starred, newest or oldest first per the user's
+    preference, narrowed to a subscription or category), and the open entry.
+
+    A constant number of queries whatever the number of subscriptions (about 10).
+    ``extra_filters``: more ``EntryFilters`` fields (a saved view's q, dates...).
+    Raises ``reader.errors.NotFound`` for a foreign entry id, ``InvalidInput`` for a
+    bad cursor.
+    """
+    counts = selectors.unread_counts(user=user)
+    categories, uncategorized, current_sub = (
+        _sidebar(user=user, counts=counts, sub_id=subscription_id, cat_id=category_id)
+        if sidebar
+        else ([], [], None)
+    )
+    current_cat = next((c for c in categories if c.current), None)
+    filters = selectors.EntryFilters(
+        status=show,
+        subscription_id=subscription_id,
+        category_id=category_id,
+        sort=getattr(user, "sort_order", "newest") or "newest",
+    )
+    if extra_filters:  # a view: Today or a saved search
+        filters = replace(filters, **extra_filters)
+    limit = max(1, min(int(getattr(user, "entries_per_page", 50) or 50), 200))
+    page = selectors.entry_list(user=user, filters=filters, cursor=cursor, limit=limit)
+    result = ReaderPage(
+        show=show,
+        categories=categories,
+        uncategorized=uncategorized,
+        counts=counts,
+        page=page,
+        subscription=current_sub,
+        category=current_cat,
+    )
+    if entry_id is not None:
+        result.entry = selectors.entry_get(user=user, entry_id=entry_id)
+        result.related = entry_related(user=user, entry=result.entry)
+    return result
+
+
+def entry_related(*, user, entry, limit: int = 6) -> list:
+    """The newest other entries of the open entry's subscription (empty when not subscribed)."""
+    if entry.subscription_id is None:
+        return []
+    page = selectors.entry_list(
+        user=user,
+        filters=selectors.EntryFilters(status="all", subscription_id=entry.subscription_id),
+        limit=limit + 1,
+    )
+    return [e for e in page.entries if e.pk != entry.pk][:limit]
+
+
+def entry_view(*, user, entry_id: int) -> tuple[Any, list]:
+    """The entry ``entry_id`` as the reading pane shows it, and its feed's other recent entries.
+
+    Raises ``reader.errors.NotFound`` when the user can read neither.
+    """
+    entry = selectors.entry_get(user=user, entry_id=entry_id)
+    return entry, entry_related(user=user, entry=entry)
+
+
+@dataclass
+class EntryTarget:
+    """Where "Open in Tidings" leads for one entry id (see ``reader_entry_target``)."""
+
+    readable: bool = False
+    subscription_id: int | None = None
+    public: bool = False
+    source_id: int | None = None
+
+
+def reader_entry_target(*, user, entry_id: int) -> EntryTarget:
+    """Whether ``user`` can read ``entry_id`` in the reader (subscribed, or starred), else
+    whether it is a public directory entry (``source_id`` to offer a subscription)."""
+    try:
+        entry = selectors.entry_get(user=user, entry_id=entry_id)
+        return EntryTarget(readable=True, subscription_id=entry.subscription_id)
+    except Http404:
+        pass
+    try:
+        _entry, source = public_entry_get(entry_id=entry_id)
+    except Http404:
+        return EntryTarget()
+    return EntryTarget(public=True, source_id=source.pk)
+
+
+def search_results(*, user, q: str, offset: int = 0, limit: int = 30):
+    """``selectors.entry_search`` page for ``q``, each entry with ``excerpt`` (plain text around
+    the first match) and the page with ``terms`` (the words to highlight)."""
+    page = selectors.entry_search(user=user, q=q, offset=offset, limit=limit)
+    terms = [t.text for t in search.parse_query(q) if not t.exclude and t.text != "OR"]
+    for entry in page.entries:
+        texts = [
+            " ".join(html.unescape(strip_tags(markup or "")).split())
+            for markup in (entry.summary, entry.content)
+        ]
+        hit = [t for t in texts if any(term.lower() in t.lower() for term in terms)]
+        entry.excerpt = _excerpt((hit or [t for t in texts if t] or [""])[0], terms)
+    page.terms = terms
+    return page
+
+
+def _excerpt(text: str, terms: list[str], width: int = 240) -> str:
+    lowered = text.lower()
+    hits = [lowered.find(t.lower()) for t in terms if t and lowered.find(t.lower()) >= 0]
+    start = max(0, min(hits) - width // 3) if hits else 0
+    snippet = text[start : start + width]
+    return ("…" if start else "") + snippet + ("…" if start + width < len(text) else "")
