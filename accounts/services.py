@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -261,15 +260,3 @@ def account_delete(*, user: User) -> None:
     ):
         raise LastAdmin("last admin")
     user.delete()
-
-
-def starred_export(*, user: User) -> dict[str, Any]:
-    """The user's starred entries as JSON: ``reader.exports.starred_export`` (same shape).
-
-    Kept only for the export page of accounts/settings_views.py until that page moves
-    into ``reader``; delete it then (accounts must not import reader).
-    """
-    # Wrong-way import, on purpose and temporary: see the docstring.
-    from reader.exports import starred_export as reader_starred_export
-
-    return reader_starred_export(user=user)

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services as account_services
 from accounts.forms import ClientPasswordForm, DeleteAccountForm, PreferencesForm, TokenCreateForm
 from accounts.views import set_language_cookie
-from reader import rules, saved_views, selectors, services
+from reader import exports, rules, saved_views, selectors, services
 from reader.api.saved_views import feed_urls
 from reader.errors import InvalidInput, ReaderError
 from reader.pages.error_texts import reader_error_message
@@ -152,8 +152,8 @@ def export_opml(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def export_starred(request: HttpRequest) -> HttpResponse:
-    """The user's starred entries as a JSON attachment (shape: account_services.starred_export)."""
-    data = account_services.starred_export(user=request.user)
+    """The user's starred entries as a JSON attachment (``reader.exports.starred_export``)."""
+    data = exports.starred_export(user=request.user)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = _attachment("starred", "json")
