@@ -28,6 +28,14 @@ from django.utils import timezone
 
 from feeds.models import Entry, Feed
 from feeds.pipeline.fetch import FetchError, check_url
+from feeds.services import (
+    FeedAddressInvalid,
+    FeedAddressUnreachable,
+    FeedChoiceNeeded,
+    FeedNotFoundAtAddress,
+    feed_address_clean,
+    feed_for_url,
+)
 from reader import duplicates
 from reader.errors import (
     CategoryExists,
@@ -172,36 +180,42 @@ def subscription_create(
     list), ``FeedNotFound``, ``FeedUnreachable``, ``SubscriptionExists``
     (``.subscription``; API 409), ``NotFound`` (foreign category).
     """
-    url = _clean_url(url)
-    if isinstance(category, int):
-        category = category_get(user=user, category_id=category)
-    elif category is not None and category.user_id != user.pk:
-        raise NotFound("No such category.")
-    existing = Subscription.objects.filter(user=user, feed__url=url).first()
-    if existing is not None:
-        raise SubscriptionExists("You already follow this feed.", subscription=existing)
-    feed, created = _feed_for_url(url, discover=discover)
-    now = timezone.now()
-    unread_since = now - timedelta(days=settings.NEW_SUBSCRIPTION_UNREAD_DAYS)
-    with transaction.atomic():
-        sub_id = _insert_subscription(
-            user_id=user.pk,
-            feed_id=feed.pk,
-            category_id=category.pk if category else None,
-            title=(title or "").strip()[:512],
-            read_max_id=_initial_watermark(feed.pk, unread_since),
-            unread_since=unread_since,
-            created_at=now,
-        )
-        if sub_id is None:
-            raise SubscriptionExists(
-                "You already follow this feed.",
-                subscription=Subscription.objects.get(user=user, feed=feed),
+    # feeds' front door (feeds.services.address) finds or creates the feed and sends its
+    # first fetch when the subscription commits; its errors become the reading app's.
+    try:
+        url = feed_address_clean(url)
+        if isinstance(category, int):
+            category = category_get(user=user, category_id=category)
+        elif category is not None and category.user_id != user.pk:
+            raise NotFound("No such category.")
+        existing = Subscription.objects.filter(user=user, feed__url=url).first()
+        if existing is not None:
+            raise SubscriptionExists("You already follow this feed.", subscription=existing)
+        with feed_for_url(url=url, discover=discover, interactive=interactive) as feed:
+            now = timezone.now()
+            unread_since = now - timedelta(days=settings.NEW_SUBSCRIPTION_UNREAD_DAYS)
+            sub_id = _insert_subscription(
+                user_id=user.pk,
+                feed_id=feed.pk,
+                category_id=category.pk if category else None,
+                title=(title or "").strip()[:512],
+                read_max_id=_initial_watermark(feed.pk, unread_since),
+                unread_since=unread_since,
+                created_at=now,
             )
-        if created:
-            from feeds.tasks import refresh_feed_enqueue
-
-            refresh_feed_enqueue(feed_id=feed.pk, interactive=interactive)
+            if sub_id is None:
+                raise SubscriptionExists(
+                    "You already follow this feed.",
+                    subscription=Subscription.objects.get(user=user, feed=feed),
+                )
+    except FeedAddressInvalid as exc:
+        raise InvalidURL(exc.message) from exc
+    except FeedChoiceNeeded as exc:
+        raise DiscoveryChoice(exc.message, candidates=exc.candidates) from exc
+    except FeedNotFoundAtAddress as exc:
+        raise FeedNotFound(exc.message) from exc
+    except FeedAddressUnreachable as exc:
+        raise FeedUnreachable(exc.message, kind=exc.kind) from exc
     return subscription_get(user=user, subscription_id=sub_id)
 
 

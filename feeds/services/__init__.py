@@ -16,6 +16,16 @@ Modules by concern:
 from __future__ import annotations
 
 from feeds.scheduling import feeds_claim_due
+from feeds.services.address import (
+    FeedAddressError,
+    FeedAddressInvalid,
+    FeedAddressUnreachable,
+    FeedChoiceNeeded,
+    FeedNotFoundAtAddress,
+    feed_address_clean,
+    feed_candidates,
+    feed_for_url,
+)
 from feeds.services.creation import feed_get_or_create, feed_merge
 from feeds.services.refresh import feed_push, feed_refresh
 from feeds.services.results import RefreshResult
@@ -23,9 +33,17 @@ from feeds.services.retention import entries_prune
 from feeds.services.retry import FeedRetryRefused, feed_retry
 
 __all__ = [
+    "FeedAddressError",
+    "FeedAddressInvalid",
+    "FeedAddressUnreachable",
+    "FeedChoiceNeeded",
+    "FeedNotFoundAtAddress",
     "FeedRetryRefused",
     "RefreshResult",
     "entries_prune",
+    "feed_address_clean",
+    "feed_candidates",
+    "feed_for_url",
     "feed_get_or_create",
     "feed_merge",
     "feed_push",
