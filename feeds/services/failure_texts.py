@@ -20,10 +20,12 @@ KIND_TEXT = {
 
 
 def status_text(status: int | None) -> str:
+    """ "HTTP 503: " (a prefix), or "" without a status."""
     return f"HTTP {status}: " if status else ""
 
 
 def not_a_feed_text(candidates) -> str:
+    """The error of a web page, naming the feeds it links to (``FeedCandidate`` list)."""
     if not candidates:
         return "This address is a web page, not a feed, and the page links to no feed."
     offers = "; ".join(
@@ -33,4 +35,5 @@ def not_a_feed_text(candidates) -> str:
 
 
 def crash_text(exc: BaseException) -> str:
+    """The error of an unexpected exception during a refresh (at most 2000 characters)."""
     return f"Internal error while refreshing ({type(exc).__name__}: {exc})"[:2000]

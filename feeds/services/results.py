@@ -65,6 +65,8 @@ class RefreshResult:
 def refresh_result(
     feed, outcome, fetched, *, started, next_at, merged_from, **counts
 ) -> RefreshResult:
+    """The ``RefreshResult`` of a fetch that got a response (``fetched``); ``counts``: new,
+    updated, unchanged."""
     return RefreshResult(
         feed_id=feed.pk,
         outcome=outcome,

@@ -59,6 +59,7 @@ BOMS = (
 
 
 def split_content_type(content_type: str) -> tuple[str, str]:
+    """(media type lower-cased, charset label or "") of a Content-Type header value."""
     media_type, _, params = (content_type or "").partition(";")
     charset = ""
     for param in params.split(";"):

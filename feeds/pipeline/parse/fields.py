@@ -20,10 +20,13 @@ def http_url(value: Any, base: str) -> str:
 
 
 def plain_to_html(text: str) -> str:
+    """Plain text as HTML: characters escaped, line breaks as ``<br>``."""
     return html_module.escape(text.strip(), quote=False).replace("\n", "<br>")
 
 
 def enclosures(items: Any, base: str) -> list[dict[str, Any]]:
+    """Enclosures (RSS ``enclosure``, Atom ``rel="enclosure"``, JSON ``attachments``) as
+    ``[{"url": absolute http(s), "type": str (max 100), "length": int | None}]``, unique by URL."""
     result: list[dict[str, Any]] = []
     seen = set()
     for item in items:
@@ -45,6 +48,7 @@ def enclosures(items: Any, base: str) -> list[dict[str, Any]]:
 
 
 def categories(values: Any) -> list[str]:
+    """Plain-text category names, unique, in order, at most MAX_CATEGORIES (non-strings skipped)."""
     result: list[str] = []
     for value in values:
         if not isinstance(value, str):

@@ -25,6 +25,7 @@ def sniff_head(content: bytes) -> bytes:
 
 
 def looks_like_html(head: bytes) -> bool:
+    """Whether ``head`` has an HTML marker (doctype, html/head/body) before any feed root."""
     match = _HTML_RE.search(head)
     if not match:
         return False

@@ -100,6 +100,12 @@ def _bozo_message(exc: BaseException | None) -> str:
 
 
 def parse_xml(data: bytes, *, url: str) -> ParsedFeed:
+    """Parse decoded, hardened XML (UTF-8 bytes) with feedparser into a ``ParsedFeed``.
+
+    ``url`` is the base of relative references. Raises ``NotAFeedError`` when the
+    document is an HTML page, ``ParseError`` when it is no RSS/Atom/RDF feed or is
+    malformed without any entry; malformed with entries sets ``bozo_message``.
+    """
     with saxdriver.buffered():
         result = feedparser.parse(
             io.BytesIO(data),
