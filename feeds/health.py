@@ -2,7 +2,8 @@
 
 The admin (feeds/admin/) only parses input and calls these; the site summary page
 is the project layer's (reader/project/admin_summary.py; figures in
-``reader.project.site_figures``). Every list figure is an annotation, so a page of feeds costs one query whatever its length.
+``reader.project.site_figures``). Every list figure is an annotation, so a page of
+feeds costs one query whatever its length.
 """
 
 from __future__ import annotations

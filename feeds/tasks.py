@@ -10,7 +10,7 @@ sent only once that transaction commits.
 Queues: ``refresh_feed`` goes to ``feeds`` or ``interactive``; the WebSub and
 full-text tasks run on ``default``. The beat schedule (``refresh_due_feeds`` every
 minute, ``prune_entries`` nightly, ``feeds.websub_renew_leases`` hourly) is in
-reader/celery.py.
+reader/project/celery.py.
 
 Each task imports its service when it runs: the services enqueue these tasks
 (``refresh_feed_enqueue``, ``.delay``), so module-level imports would be a cycle.

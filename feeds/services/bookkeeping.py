@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from feeds import scheduling
-from feeds.metrics import ROLLUP_EVERY, fetchlog_rollup, record_fetch
+from feeds.fetch_log import ROLLUP_EVERY, fetchlog_rollup, record_fetch
 from feeds.models import Feed, FetchLog
 from feeds.services.failure_texts import KIND_TEXT, status_text
 from feeds.services.results import RATE_LIMITED, RefreshResult
