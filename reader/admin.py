@@ -28,7 +28,6 @@ from django.http import HttpRequest
 
 from accounts.models import ApiToken
 from reader.models import Category, EntryState, Subscription
-from reader.project import admin_summary  # noqa: F401  (registers the site summary page)
 
 User = get_user_model()
 #: Stands in for "never" inside GREATEST (SQLite's MAX() is NULL when any argument is).

@@ -4,8 +4,8 @@ Site-wide operations, so they live in the project layer rather than in ``feeds``
 The page keeps its place under the feeds admin (URL ``admin/feeds/feed/summary/``,
 name ``admin:feeds_feed_summary``, template ``admin/feeds/feed/summary.html``): the
 feed admin registered by ``feeds.admin`` is replaced by a subclass that adds it
-(``reader/admin.py`` imports this module; ``reader`` comes after ``feeds`` in
-INSTALLED_APPS, so the feeds admin is registered first).
+(the root URLconf ``reader.project.urls`` imports this module before it reads
+``admin.site.urls``; the admin modules of the apps are registered by then).
 """
 
 from __future__ import annotations
