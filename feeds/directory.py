@@ -34,7 +34,9 @@ from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.text import slugify
 
-from feeds.models import DirectoryRemoval, Source, SourceCategory
+from feeds.models import DirectoryRemoval, Feed, Source, SourceCategory
+from feeds.pipeline.icons import icon_refresh
+from feeds.services import feed_get_or_create, feed_refresh
 
 logger = logging.getLogger("tidings.directory")
 
@@ -445,9 +447,6 @@ def source_validate(*, source: Source) -> Validation:
     pipeline recorded (also when the feed was not fetched: disabled, or a refresh
     already in flight). Never raises for a feed failure.
     """
-    from feeds.models import Feed
-    from feeds.services import feed_get_or_create, feed_refresh
-
     try:
         feed, _created = feed_get_or_create(url=source.feed_url)
         result = feed_refresh(feed_id=feed.pk, force=True)
@@ -471,14 +470,12 @@ def source_validate(*, source: Source) -> Validation:
 
 def _refresh_icon(feed) -> None:
     try:
-        from feeds.pipeline.icons import icon_refresh
-
         icon_refresh(feed=feed)
     except Exception:  # an icon is decoration: never fail the validation for it
         logger.warning("icon refresh failed for feed %s", feed.pk, exc_info=True)
 
 
 def readable_error(exc: Exception) -> str:
-    """The message of ``exc`` for a person: its ``message``, else its text, else its type."""
+    """The message of ``exc`` to show an administrator (its ``message``, else its text or type)."""
     message = getattr(exc, "message", "") or str(exc) or type(exc).__name__
     return str(message)

@@ -1,4 +1,4 @@
-"""Full text: the article behind an entry's link, for summary-only feeds (issue 11).
+"""Full text: the article behind an entry's link, for summary-only feeds.
 
 :func:`fulltext_extract` fetches ``Entry.url`` through the SSRF guard
 (``feeds.pipeline.fetch.fetch``), extracts the main content with trafilatura
@@ -26,7 +26,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from feeds import interest
+from feeds.fetch_options import fetch_kwargs
 from feeds.models import Entry, Feed
+from feeds.pipeline.fetch import FetchError, fetch
+from feeds.pipeline.sanitize import sanitize_html
+from feeds.tasks import fulltext_extract_new_task
 
 __all__ = ["HTML_ACCEPT", "fulltext_after_store", "fulltext_extract", "fulltext_extract_new"]
 
@@ -51,8 +56,6 @@ def _request_options(feed: Feed, url: str) -> dict:
     """
     headers = {"Accept": HTML_ACCEPT}
     if feed.extra_headers and _same_origin(feed.url, url):
-        from feeds.fetch_options import fetch_kwargs
-
         headers.update(fetch_kwargs(feed)["extra_headers"] or {})
     return {"extra_headers": headers, "user_agent": (feed.user_agent or "").strip() or None}
 
@@ -94,9 +97,6 @@ def fulltext_extract(*, entry_id: int, force: bool = False, now: datetime | None
     goes through the SSRF guard with the feed's User-Agent override; its body is capped at
     5 MiB. Raises ``Entry.DoesNotExist`` for an unknown id; never raises for network errors.
     """
-    from feeds.pipeline.fetch import FetchError, fetch
-    from feeds.pipeline.sanitize import sanitize_html
-
     now = now or timezone.now()
     entry = Entry.objects.select_related("feed").get(pk=entry_id)
     if entry.full_content and not force:
@@ -125,12 +125,6 @@ def fulltext_extract(*, entry_id: int, force: bool = False, now: datetime | None
     return entry
 
 
-def _wanted(feed_id: int) -> bool:
-    """Whether a subscriber of the feed turned on full text (reader.Subscription, by relation)."""
-    subscription = Feed._meta.get_field("subscriptions").related_model
-    return subscription.objects.filter(feed_id=feed_id, fetch_full_text=True).exists()
-
-
 def fulltext_after_store(*, feed_id: int, since: datetime) -> bool:
     """After a refresh stored new entries: enqueue their extraction if any subscriber wants it.
 
@@ -138,10 +132,8 @@ def fulltext_after_store(*, feed_id: int, since: datetime) -> bool:
     on commit. ``since`` is the refresh time (entries first seen at or after it are new).
     Returns True when the task was enqueued.
     """
-    if not _wanted(feed_id):
+    if not interest.full_text_wanted(feed_id):
         return False
-    from feeds.background import fulltext_extract_new_task
-
     since_text = since.isoformat()
     transaction.on_commit(lambda: fulltext_extract_new_task.delay(feed_id, since_text))
     return True
@@ -154,7 +146,7 @@ def fulltext_extract_new(*, feed_id: int, since: datetime, limit: int | None = N
     yet, newest first, one fetch each. Idempotent: entries already attempted are skipped.
     Does nothing when no subscriber wants full text any more.
     """
-    if not _wanted(feed_id):
+    if not interest.full_text_wanted(feed_id):
         return 0
     limit = settings.FULLTEXT_MAX_PER_REFRESH if limit is None else limit
     ids = list(

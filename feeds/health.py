@@ -1,8 +1,9 @@
-"""Feed health: the annotated feed list, the summary figures, and the admin's feed actions.
+"""Feed health: the annotated feed list and the admin's feed actions.
 
-The admin (feeds/admin.py) only parses input and calls these; the site-wide figures
-(admin summary, ``/metrics``) are in ``reader.project.site_figures``. Every list figure
-is an annotation, so a page of feeds costs one query whatever its length.
+The admin (feeds/admin/) only parses input and calls these; the site summary page
+is the project layer's (reader/project/admin_summary.py; figures in
+``reader.project.site_figures``). Every list figure is an annotation, so a page of
+feeds costs one query whatever its length.
 """
 
 from __future__ import annotations
@@ -25,12 +26,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from feeds import interest
 from feeds.models import Entry, Feed, Source
-
-
-def _subscription_model():
-    # feeds never imports reader: reach Subscription through the reverse relation.
-    return Feed._meta.get_field("subscriptions").related_model
+from feeds.tasks import refresh_feed_enqueue
 
 
 def _per_feed(queryset: QuerySet, aggregate, output_field) -> Subquery:
@@ -56,10 +54,7 @@ def feed_health_queryset(queryset: QuerySet[Feed] | None = None) -> QuerySet[Fee
     queryset = Feed.objects.all() if queryset is None else queryset
     entries = Entry.objects.all()
     return queryset.annotate(
-        subscriber_count=Coalesce(
-            _per_feed(_subscription_model().objects.all(), Count("id"), IntegerField()),
-            Value(0),
-        ),
+        subscriber_count=Coalesce(interest.subscriber_count("pk"), Value(0)),
         entry_count=Coalesce(_per_feed(entries, Count("id"), IntegerField()), Value(0)),
         first_entry_at=_per_feed(entries, Min("published_at"), DateTimeField()),
         last_entry_at=_per_feed(entries, Max("published_at"), DateTimeField()),
@@ -69,17 +64,7 @@ def feed_health_queryset(queryset: QuerySet[Feed] | None = None) -> QuerySet[Fee
 
 def sources_with_subscribers(queryset: QuerySet[Source]) -> QuerySet[Source]:
     """Sources annotated with ``subscriber_count``: subscribers of the linked feed (0 if none)."""
-    subscribers = (
-        _subscription_model()
-        .objects.filter(feed=OuterRef("feed"))
-        .order_by()
-        .values("feed")
-        .annotate(value=Count("id"))
-        .values("value")
-    )
-    return queryset.annotate(
-        subscriber_count=Coalesce(Subquery(subscribers, output_field=IntegerField()), Value(0))
-    )
+    return queryset.annotate(subscriber_count=Coalesce(interest.subscriber_count("feed"), Value(0)))
 
 
 def average_entry_interval(feed: Feed) -> timedelta | None:
@@ -94,18 +79,6 @@ def average_entry_interval(feed: Feed) -> timedelta | None:
     return (last - first) / (count - 1)
 
 
-def health_summary(*, now: datetime | None = None) -> dict:
-    """The admin summary: ``reader.project.site_figures.health_summary`` (same shape).
-
-    Kept only for the summary page of feeds/admin.py until that page moves to the
-    project layer; delete it then (feeds must not import reader).
-    """
-    # Wrong-way import, on purpose and temporary: see the docstring.
-    from reader.project.site_figures import health_summary as site_health_summary
-
-    return site_health_summary(now=now)
-
-
 # An admin "refresh now" of at most this many feeds goes to queue ``interactive``; a larger
 # selection is bulk work and goes to ``feeds`` (it must not hold up people's subscriptions).
 INTERACTIVE_REFRESH_MAX = 20
@@ -113,8 +86,6 @@ INTERACTIVE_REFRESH_MAX = 20
 
 def feeds_refresh_enqueue(*, feed_ids: Iterable[int]) -> int:
     """Queue a forced ``refresh_feed`` for each feed (sent on commit); returns how many."""
-    from feeds.tasks import refresh_feed_enqueue
-
     ids = list(feed_ids)
     interactive = len(ids) <= INTERACTIVE_REFRESH_MAX
     for feed_id in ids:

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from feeds import interest
 from feeds.models import Feed, Source
 
 DAY = 24 * 3600
@@ -166,12 +167,11 @@ def retry_after_seconds(*, retry_after: datetime | None, now: datetime, interval
 def wanted_feeds_q() -> Q:
     """Q for feeds that have a subscriber or an active directory source.
 
-    Uses the reverse relation ``subscriptions`` (reader.Subscription) without
-    importing reader, and ``feeds.Source(feed, active)``. Feeds matching
-    neither are never fetched by the scheduler.
+    Subscribers through ``feeds.interest.has_readers``, sources through
+    ``feeds.Source(feed, active)``. Feeds matching neither are never fetched by
+    the scheduler.
     """
-    subscription = Feed._meta.get_field("subscriptions").related_model
-    return Q(Exists(subscription.objects.filter(feed=OuterRef("pk")))) | Q(
+    return Q(interest.has_readers("pk")) | Q(
         Exists(Source.objects.filter(feed=OuterRef("pk"), active=True))
     )
 
@@ -230,8 +230,7 @@ def feed_lease_acquire(*, feed_id: int, force: bool, now: datetime) -> Feed | No
     """
     table = connection.ops.quote_name(Feed._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in Feed._meta.concrete_fields)
-    subscription = Feed._meta.get_field("subscriptions").related_model
-    subscriptions = connection.ops.quote_name(subscription._meta.db_table)
+    has_subscribers = interest.has_readers_sql(f"{table}.id")
     until = now + timedelta(
         seconds=getattr(settings, "FEED_FETCH_LEASE_SECONDS", FETCH_LEASE_SECONDS)
     )
@@ -243,7 +242,7 @@ def feed_lease_acquire(*, feed_id: int, force: bool, now: datetime) -> Feed | No
     sql = (
         f"UPDATE {table} SET next_fetch_at = %s, leased_until = %s "  # noqa: S608 (no user input)
         f"WHERE id = %s AND NOT disabled AND ({condition}) RETURNING {columns}, "
-        f"EXISTS (SELECT 1 FROM {subscriptions} WHERE feed_id = {table}.id) AS has_subscribers"
+        f"{has_subscribers} AS has_subscribers"
         f"{ASYNC_COMMIT_COLUMN if connection.vendor == 'postgresql' else ''}"
     )
     # ONE statement, its own transaction (autocommit), committed without waiting for the

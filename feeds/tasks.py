@@ -3,11 +3,17 @@
 All are idempotent and acknowledged late (a worker killed mid-task gets its
 message redelivered; reader/project/celery.py also sets ``task_reject_on_worker_lost``):
 a second ``refresh_feed`` of the same feed finds it not due (or leased) and
-does nothing; a second ``prune_entries`` finds nothing left to prune.
-Services are imported inside the tasks so that the worker starts (and other
-tasks run) even while a pipeline module fails to import. Enqueue with
-``refresh_feed_enqueue`` so that a task created inside a
-transaction is sent only once that transaction commits.
+does nothing; a second ``prune_entries`` finds nothing left to prune. Enqueue
+with ``refresh_feed_enqueue`` so that a task created inside a transaction is
+sent only once that transaction commits.
+
+Queues: ``refresh_feed`` goes to ``feeds`` or ``interactive``; the WebSub and
+full-text tasks run on ``default``. The beat schedule (``refresh_due_feeds`` every
+minute, ``prune_entries`` nightly, ``feeds.websub_renew_leases`` hourly) is in
+reader/project/celery.py.
+
+Each task imports its service when it runs: the services enqueue these tasks
+(``refresh_feed_enqueue``, ``.delay``), so module-level imports would be a cycle.
 """
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 from kombu.exceptions import OperationalError
+
+from feeds.models import Feed
+from feeds.scheduling import feeds_claim_due
 
 logger = logging.getLogger("tidings.fetch")
 
@@ -73,8 +83,6 @@ def refresh_due_feeds() -> int:
     Returns how many were enqueued. A claim whose task never runs expires
     (``scheduling.CLAIM_LEASE_SECONDS``) and the feed is claimed again.
     """
-    from feeds.scheduling import feeds_claim_due
-
     total = 0
     while total < CLAIM_MAX_PER_RUN:
         ids = feeds_claim_due(limit=CLAIM_BATCH)
@@ -94,6 +102,43 @@ def prune_entries() -> int:
     return entries_prune(older_than_days=settings.FEED_RETENTION_DAYS)
 
 
-# Issue 11 part A (H10): WebSub and full-text tasks live in feeds.background; importing it
-# here registers them wherever Celery autodiscovers this module.
-from feeds import background  # noqa: E402, F401
+# --- WebSub and full text --------------------------------------------------------
+
+
+@shared_task(name="feeds.websub_subscribe", acks_late=True, ignore_result=True)
+def websub_subscribe_task(feed_id: int, hub: str, topic: str) -> str:
+    """Send a WebSub subscription request (``feeds.websub.websub_subscribe``); returns the state."""
+    from feeds.websub import websub_subscribe
+
+    try:
+        return websub_subscribe(feed_id=feed_id, hub=hub, topic=topic).state
+    except Feed.DoesNotExist:
+        return "gone"
+
+
+@shared_task(name="feeds.websub_unsubscribe", acks_late=True, ignore_result=True)
+def websub_unsubscribe_task(feed_id: int) -> str:
+    """End the WebSub subscription of a feed nobody wants (``feeds.websub.websub_unsubscribe``)."""
+    from feeds.websub import websub_unsubscribe
+
+    sub = websub_unsubscribe(feed_id=feed_id)
+    return sub.state if sub else "none"
+
+
+@shared_task(name="feeds.websub_renew_leases", acks_late=True, ignore_result=True)
+def websub_renew_leases() -> dict:
+    """Beat, hourly: renew WebSub leases before they end (``feeds.websub.websub_renew_due``)."""
+    from feeds.websub import websub_renew_due
+
+    return websub_renew_due()
+
+
+@shared_task(name="feeds.fulltext_extract_new", acks_late=True, ignore_result=True)
+def fulltext_extract_new_task(feed_id: int, since: str) -> int:
+    """Extract full text of a feed's entries first seen since ``since`` (ISO 8601)."""
+    from feeds.fulltext import fulltext_extract_new
+
+    when = parse_datetime(since)
+    if when is None:
+        return 0
+    return fulltext_extract_new(feed_id=feed_id, since=when)

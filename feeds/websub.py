@@ -50,6 +50,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from feeds.models import Feed, WebSubSubscription
+from feeds.pipeline.fetch import FetchError, post_form
+from feeds.scheduling import wanted_feeds_q
+from feeds.tasks import websub_subscribe_task, websub_unsubscribe_task
 
 __all__ = [
     "SIGNATURE_METHODS",
@@ -178,8 +181,6 @@ def websub_after_parse(
     sub = WebSubSubscription.objects.filter(feed_id=feed.pk).first()
     if not _needs_request(sub, hub=hub, topic=topic, now=now):
         return False
-    from feeds.background import websub_subscribe_task
-
     feed_id = feed.pk
     transaction.on_commit(lambda: websub_subscribe_task.delay(feed_id, hub, topic))
     return True
@@ -198,8 +199,6 @@ def websub_subscribe(
     active; ``last_error``); nothing is raised for network or HTTP errors. Raises
     ``Feed.DoesNotExist`` for an unknown feed.
     """
-    from feeds.pipeline.fetch import FetchError, post_form
-
     now = now or timezone.now()
     feed = Feed.objects.get(pk=feed_id)
     sub = WebSubSubscription.objects.filter(feed=feed).first()
@@ -246,8 +245,6 @@ def websub_unsubscribe(*, feed_id: int) -> WebSubSubscription | None:
     pushes are refused with 410) and the feed is polled normally again. Returns the row, or
     None when there is none. Network errors are recorded, not raised.
     """
-    from feeds.pipeline.fetch import FetchError, post_form
-
     sub = WebSubSubscription.objects.filter(feed_id=feed_id).first()
     if sub is None:
         return None
@@ -367,7 +364,7 @@ def websub_receive(
     ``feeds.services.feed_push`` parses and stores it exactly like a fetched document.
     Invalid or missing signatures are ignored (recorded in ``last_error``) but answered 202.
     """
-    from feeds.services import feed_push
+    from feeds.services import feed_push  # feeds.services imports this module (refresh hooks)
 
     now = now or timezone.now()
     sub = _subscription(feed_id, token)
@@ -395,9 +392,6 @@ def websub_renew_due(*, now: datetime | None = None) -> dict[str, int]:
     active directory source; those nobody wants are unsubscribed. Returns
     ``{"renewed": n, "unsubscribed": n}``. Does nothing unless WEBSUB_ENABLED.
     """
-    from feeds.background import websub_subscribe_task, websub_unsubscribe_task
-    from feeds.scheduling import wanted_feeds_q
-
     counts = {"renewed": 0, "unsubscribed": 0}
     if not settings.WEBSUB_ENABLED:
         return counts

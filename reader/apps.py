@@ -8,7 +8,11 @@ class ReaderConfig(AppConfig):
     verbose_name = "Reading"
 
     def ready(self) -> None:
+        from feeds import interest
         from reader import (
             rules,  # noqa: F401  (connects the entries_stored receiver, issue 11)
             signals,  # noqa: F401  (connects the feed_merged receiver)
         )
+        from reader.interest import SubscriptionInterest
+
+        interest.register(SubscriptionInterest())

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
 
+from reader.project import admin_summary  # noqa: F401  (adds the summary page to the feed admin)
 from reader.project.health import healthz
 from reader.project.operations import metrics_view
 

@@ -10,17 +10,26 @@ entries published in the last ``NEW_SUBSCRIPTION_UNREAD_DAYS`` days unread.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from feeds.models import Entry, Feed
-from feeds.pipeline.fetch import FetchError, check_url
+from feeds.models import Entry
+from feeds.services import (
+    FeedAddressInvalid,
+    FeedAddressUnreachable,
+    FeedChoiceNeeded,
+    FeedNotFoundAtAddress,
+    feed_address_clean,
+    feed_candidates,
+    feed_for_url,
+)
 from reader.errors import (
     CategoryExists,
     DiscoveryChoice,
@@ -43,24 +52,19 @@ UNSET: Any = object()
 # --- Subscriptions ---------------------------------------------------------------
 
 
-def _clean_url(url: str) -> str:
-    """The URL stripped, ``https://`` added if no scheme; InvalidURL unless http(s) with a host.
-
-    A bare path (``/feed.xml``, as relative OPML ``xmlUrl`` values are) is refused, not
-    read as a host name; a protocol-relative ``//host/path`` gets ``https:``.
-    """
-    url = (url or "").strip()
-    if url.startswith("/") and not url.startswith("//"):  # a path, e.g. a relative OPML xmlUrl
-        raise InvalidURL(f"{url[:200]} is a path, not a full web address.")
-    if url and "://" not in url and not url.lower().startswith(("javascript:", "data:")):
-        url = "https://" + url.lstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > 2048:
-        raise InvalidURL("Enter a web address starting with http:// or https://.")
-    try:  # the fetcher's cleaning (case, default port, empty path), so lookups match
-        return check_url(url, resolve=False)
-    except FetchError as exc:
-        raise InvalidURL(str(exc)) from exc
+@contextmanager
+def _feed_errors_as_reader_errors() -> Iterator[None]:
+    """Turn the errors of feeds' front door into the reading app's (same messages)."""
+    try:
+        yield
+    except FeedAddressInvalid as exc:
+        raise InvalidURL(exc.message) from exc
+    except FeedChoiceNeeded as exc:
+        raise DiscoveryChoice(exc.message, candidates=exc.candidates) from exc
+    except FeedNotFoundAtAddress as exc:
+        raise FeedNotFound(exc.message) from exc
+    except FeedAddressUnreachable as exc:
+        raise FeedUnreachable(exc.message, kind=exc.kind) from exc
 
 
 def feeds_discover(*, url: str) -> list[Any]:
@@ -72,53 +76,8 @@ def feeds_discover(*, url: str) -> list[Any]:
     http(s), or refused by the SSRF guard), ``FeedUnreachable`` (fetch failed:
     message from the fetcher) or ``FeedNotFound`` (no feed there).
     """
-    return _discover(_clean_url(url))
-
-
-def _discover(url: str) -> list[Any]:
-    from feeds.pipeline.discover import discover_feeds
-
-    try:
-        candidates = discover_feeds(url)
-    except FetchError as exc:
-        if exc.kind in ("invalid_url", "blocked"):
-            raise InvalidURL(str(exc)) from exc
-        raise FeedUnreachable(f"Could not fetch {url}: {exc}", kind=exc.kind) from exc
-    if not candidates:
-        raise FeedNotFound(f"No feed found at {url}.")
-    return list(candidates)
-
-
-def _find_feed_url(url: str) -> str:
-    """The feed URL behind ``url``: itself if a feed, else the one feed its page links to.
-
-    Raises ``DiscoveryChoice`` (several candidates), ``FeedNotFound`` (none),
-    ``InvalidURL`` or ``FeedUnreachable`` (see ``feeds_discover``).
-    """
-    candidates = _discover(url)
-    if len(candidates) > 1:
-        raise DiscoveryChoice("This site offers several feeds; pick one.", candidates=candidates)
-    return candidates[0].url
-
-
-def _feed_for_url(url: str, *, discover: bool) -> tuple[Feed, bool]:
-    """(feed, created): the existing Feed of ``url``, else via discovery, else a new one.
-
-    A URL that Tidings already fetches is reused without any fetch.
-    """
-    existing = Feed.objects.filter(url=url).first()
-    if existing is not None:
-        return existing, False
-    from feeds.services import feed_get_or_create
-
-    if discover:
-        url = _find_feed_url(url)
-    try:
-        return feed_get_or_create(url=url, resolve=discover)
-    except FetchError as exc:
-        if exc.kind in ("invalid_url", "blocked"):
-            raise InvalidURL(str(exc)) from exc
-        raise FeedUnreachable(str(exc), kind=exc.kind) from exc
+    with _feed_errors_as_reader_errors():
+        return feed_candidates(feed_address_clean(url))
 
 
 def _initial_watermark(feed_id: int, unread_since: datetime) -> int:
@@ -161,36 +120,34 @@ def subscription_create(
     list), ``FeedNotFound``, ``FeedUnreachable``, ``SubscriptionExists``
     (``.subscription``; API 409), ``NotFound`` (foreign category).
     """
-    url = _clean_url(url)
-    if isinstance(category, int):
-        category = category_get(user=user, category_id=category)
-    elif category is not None and category.user_id != user.pk:
-        raise NotFound("No such category.")
-    existing = Subscription.objects.filter(user=user, feed__url=url).first()
-    if existing is not None:
-        raise SubscriptionExists("You already follow this feed.", subscription=existing)
-    feed, created = _feed_for_url(url, discover=discover)
-    now = timezone.now()
-    unread_since = now - timedelta(days=settings.NEW_SUBSCRIPTION_UNREAD_DAYS)
-    with transaction.atomic():
-        sub_id = _insert_subscription(
-            user_id=user.pk,
-            feed_id=feed.pk,
-            category_id=category.pk if category else None,
-            title=(title or "").strip()[:512],
-            read_max_id=_initial_watermark(feed.pk, unread_since),
-            unread_since=unread_since,
-            created_at=now,
-        )
-        if sub_id is None:
-            raise SubscriptionExists(
-                "You already follow this feed.",
-                subscription=Subscription.objects.get(user=user, feed=feed),
+    # feeds' front door (feeds.services.address) finds or creates the feed and sends its
+    # first fetch when the subscription commits; its errors become the reading app's.
+    with _feed_errors_as_reader_errors():
+        url = feed_address_clean(url)
+        if isinstance(category, int):
+            category = category_get(user=user, category_id=category)
+        elif category is not None and category.user_id != user.pk:
+            raise NotFound("No such category.")
+        existing = Subscription.objects.filter(user=user, feed__url=url).first()
+        if existing is not None:
+            raise SubscriptionExists("You already follow this feed.", subscription=existing)
+        with feed_for_url(url=url, discover=discover, interactive=interactive) as feed:
+            now = timezone.now()
+            unread_since = now - timedelta(days=settings.NEW_SUBSCRIPTION_UNREAD_DAYS)
+            sub_id = _insert_subscription(
+                user_id=user.pk,
+                feed_id=feed.pk,
+                category_id=category.pk if category else None,
+                title=(title or "").strip()[:512],
+                read_max_id=_initial_watermark(feed.pk, unread_since),
+                unread_since=unread_since,
+                created_at=now,
             )
-        if created:
-            from feeds.tasks import refresh_feed_enqueue
-
-            refresh_feed_enqueue(feed_id=feed.pk, interactive=interactive)
+            if sub_id is None:
+                raise SubscriptionExists(
+                    "You already follow this feed.",
+                    subscription=Subscription.objects.get(user=user, feed=feed),
+                )
     return subscription_get(user=user, subscription_id=sub_id)
 
 

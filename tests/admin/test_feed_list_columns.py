@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from feeds.admin import ERROR_CHARS, URL_CHARS
+from feeds.admin.display import ERROR_CHARS, URL_CHARS
 from tests.admin.conftest import make_feed
 
 pytestmark = pytest.mark.django_db

@@ -260,9 +260,9 @@ def test_validate_now_says_why_a_disabled_feed_was_not_fetched(admin_client, fee
 
 
 def test_validate_now_stops_at_the_per_click_limit(admin_client, directory, monkeypatch):
-    import feeds.admin
+    from feeds.admin import sources
 
-    monkeypatch.setattr(feeds.admin, "VALIDATE_MAX", 0)  # a limit, not our code: no fetch at all
+    monkeypatch.setattr(sources, "VALIDATE_MAX", 0)  # a limit, not our code: no fetch at all
     response = action(admin_client, "validate_now", list(directory[:3]))
     assert texts(response) == [
         "3 selected sources were not validated (at most 0 per click, 15 s): select them again."

@@ -10,8 +10,7 @@ import feedparser.api
 import feedparser.parsers.strict
 import pytest
 
-from feeds.pipeline import saxdriver
-from feeds.pipeline.parse import parse_feed
+from feeds.pipeline.parse import parse_feed, saxdriver
 from tests.conftest import requires_postgres, shared_path
 from tests.factories import SubscriptionFactory
 

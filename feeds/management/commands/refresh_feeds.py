@@ -24,6 +24,7 @@ from feeds.management.commands._feedcli import ProgressBar, feed_lookup
 from feeds.models import Feed
 from feeds.scheduling import feeds_claim_due, wanted_feeds_q
 from feeds.services import RefreshResult, feed_refresh
+from feeds.tasks import refresh_feed_enqueue
 
 
 class Command(BaseCommand):
@@ -52,8 +53,6 @@ class Command(BaseCommand):
         else:
             ids, force = _claim_all(), options["now"]
         if options["enqueue"]:
-            from feeds.tasks import refresh_feed_enqueue
-
             for feed_id in ids:
                 refresh_feed_enqueue(feed_id=feed_id, force=force)
             self.stdout.write(f"enqueued {len(ids)} feeds")

@@ -9,7 +9,7 @@ one call (SAX allows any split of character data; feedparser concatenates the
 pieces), so the parsed result is identical and parsing about half as costly on
 such feeds (measured: the 1,000 synthetic feeds 2.1x, the corpus 1.2x).
 
-``feeds.pipeline.parse`` puts this module first in feedparser's
+``feeds.pipeline.parse.xmlfeed`` puts this module first in feedparser's
 ``PREFERRED_XML_PARSERS`` and turns buffering on only inside its own calls
 (``buffered()``), so any other ``feedparser.parse`` in the process (the
 benchmark's "feedparser alone" baseline included) gets stock expat behaviour.
