@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+from xml.etree.ElementTree import Element
 
 import pytest
 import requests
+from defusedxml import ElementTree
 
 from reader import services
 from reader.api.compat.atom import render_atom
@@ -28,20 +29,18 @@ def _atom(world, token, stream: str, prefix: str = "greader", **params) -> reque
     )
 
 
-def _feed(response: requests.Response) -> ET.Element:
+def _feed(response: requests.Response) -> Element:
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("application/atom+xml")
-    return ET.fromstring(response.content)
+    return ElementTree.fromstring(response.content)
 
 
-def _entries(feed: ET.Element) -> dict[str, ET.Element]:
+def _entries(feed: Element) -> dict[str, Element]:
     return {e.find("a:id", NS).text: e for e in feed.findall("a:entry", NS)}
 
 
-def _labels(entry: ET.Element) -> set[str]:
-    return {
-        c.get("label") for c in entry.findall("a:category", NS) if c.get("scheme") == SCHEME
-    }
+def _labels(entry: Element) -> set[str]:
+    return {c.get("label") for c in entry.findall("a:category", NS) if c.get("scheme") == SCHEME}
 
 
 def test_a_feed_stream_carries_google_readers_attributes(world):
@@ -115,7 +114,7 @@ def test_xt_read_and_ot_narrow_the_stream(world):
     assert _entries(_feed(_atom(world, token, stream, ot="4102444800"))) == {}  # year 2100
     assert len(_entries(_feed(_atom(world, token, stream, ot="0")))) == 5
     oldest_first = _feed(_atom(world, token, stream, r="o"))
-    assert list(_entries(oldest_first))[0] == item_id_long(first.pk)
+    assert next(iter(_entries(oldest_first))) == item_id_long(first.pk)
 
 
 def test_the_freshrss_prefix_and_conditional_requests(world):
@@ -157,7 +156,7 @@ def test_it_needs_a_token_and_hides_other_users_feeds(world):
 def test_text_that_xml_cannot_carry_still_gives_a_well_formed_document(world):
     token = world.greader_login("alice")
     odd = EntryFactory(
-        feed=world.shared_feed, title="bell\x07 & <tag> \"q\" \ufffe", author="", content="a\x0bb"
+        feed=world.shared_feed, title='bell\x07 & <tag> "q" \ufffe', author="", content="a\x0bb"
     )
     feed = _feed(_atom(world, token, f"feed/{world.shared_feed.pk}"))
     entry = _entries(feed)[item_id_long(odd.pk)]
@@ -169,6 +168,6 @@ def test_render_atom_of_an_empty_page_is_stable():
     kwargs = {"stream_id": "user/-/label/x", "title": "x", "self_url": "http://h/a", "items": []}
     body = render_atom(**kwargs)
     assert body == render_atom(**kwargs)
-    feed = ET.fromstring(body)
+    feed = ElementTree.fromstring(body)
     assert feed.find("a:updated", NS).text == "1970-01-01T00:00:00Z"
     assert feed.find("a:entry", NS) is None

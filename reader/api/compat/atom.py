@@ -114,9 +114,7 @@ def _write_entry(out: _Writer, item: Mapping[str, Any]) -> None:
         attrs.update({k: enclosure[k] for k in ("type", "length") if enclosure.get(k)})
         out.leaf("link", attrs=attrs)
     origin = item["origin"]
-    out.leaf(
-        "content", item["content"]["content"], {"type": "html", "xml:base": origin["htmlUrl"]}
-    )
+    out.leaf("content", item["content"]["content"], {"type": "html", "xml:base": origin["htmlUrl"]})
     out.start("author", {} if item["author"] else {"gr:unknown-author": "true"})
     out.leaf("name", item["author"] or "(author unknown)")
     out.end("author")
