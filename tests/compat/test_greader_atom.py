@@ -171,3 +171,21 @@ def test_render_atom_of_an_empty_page_is_stable():
     feed = ElementTree.fromstring(body)
     assert feed.find("a:updated", NS).text == "1970-01-01T00:00:00Z"
     assert feed.find("a:entry", NS) is None
+
+
+def test_a_folder_named_like_a_state_never_reads_as_that_state():
+    item = {
+        "id": item_id_long(10),
+        "crawlTimeMsec": "1700000000000",
+        "published": 1700000000,
+        "updated": 1700000000,
+        "title": "t",
+        "author": "a",
+        "content": {"content": "<p>x</p>"},
+        "categories": ["user/-/state/com.google/reading-list", "user/-/label/read"],
+        "origin": {"streamId": "feed/3", "title": "f", "htmlUrl": "https://example.org/"},
+    }
+    body = render_atom(stream_id="feed/3", title="f", self_url="http://h/a", items=[item])
+    entry = ElementTree.fromstring(body).find("a:entry", NS)
+    assert _labels(entry) == {"reading-list", "read (folder)", "fresh"}
+    assert entry.find("a:enclosure", NS) is None

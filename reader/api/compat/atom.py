@@ -107,9 +107,9 @@ def _write_entry(out: _Writer, item: Mapping[str, Any]) -> None:
     out.leaf("title", item["title"], {"type": "text"})
     out.leaf("published", _iso(item["published"]))
     out.leaf("updated", _iso(item["updated"]))
-    for link in item["alternate"]:
+    for link in item.get("alternate", []):
         out.leaf("link", attrs={"rel": "alternate", "href": link["href"], "type": "text/html"})
-    for enclosure in item["enclosure"]:
+    for enclosure in item.get("enclosure", []):
         attrs = {"rel": "enclosure", "href": enclosure["href"]}
         attrs.update({k: enclosure[k] for k in ("type", "length") if enclosure.get(k)})
         out.leaf("link", attrs=attrs)
