@@ -34,6 +34,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.ratelimit import RateLimited
 from reader import selectors
 from reader.api.compat import greader
 from reader.api.compat.item_ids import LABEL_PREFIX, READ, READING_LIST, Stream, parse_stream_id
@@ -243,13 +244,17 @@ def atom_stream(request: HttpRequest, stream: str = "") -> HttpResponse:
     Streams: ``feed/<id or URL>``, ``user/-/label/<name>``,
     ``user/-/state/com.google/reading-list`` (also the empty stream), ``starred``,
     ``read``; other ``state/com.google/*`` streams answer an empty feed. Answers
-    401 with the bad-token headers without a valid ``GoogleLogin`` token, 404
+    401 with the bad-token headers without a valid ``GoogleLogin`` token, 429 with
+    Retry-After while the credential lock is closed for the address or account, 404
     for a feed or label the user does not have, 400 for a malformed parameter,
     405 for methods other than GET/HEAD, 304 for a matching ``If-None-Match``.
     """
     if request.method == "OPTIONS":
         return HttpResponse(status=204)
-    auth = greader._authenticate(request)
+    try:
+        auth = greader._authenticate(request)
+    except RateLimited as limited:  # the shared credential lock
+        return greader._too_many(limited)
     if auth is None:
         return greader._unauthorized()
     if request.method not in ("GET", "HEAD"):
