@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from reader.api.compat import app_icons, fever, greader
+from reader.api.compat import app_icons, atom, fever, greader
 
 urlpatterns = [
     path("fever/", fever.fever, name="fever"),
@@ -23,4 +23,5 @@ for prefix in (r"greader", r"greader\.php", r"greader\.php/+api/+greader\.php"):
         re_path(rf"^{prefix}/*$", greader.root),
         re_path(rf"^{prefix}/+accounts/+ClientLogin/*$", greader.client_login),
         re_path(rf"^{prefix}/+reader/+api/+0/*(?P<path>.*)$", greader.api),
+        re_path(rf"^{prefix}/+reader/+atom/*(?P<stream>.*)$", atom.atom_stream),
     ]

@@ -1,0 +1,103 @@
+"""docs/apps.md's table of apps is true: every URL it tells users to type signs in on a live server.
+
+For each row, the "first request the app sends" is made the way the app makes
+it (Google Reader ``ClientLogin`` with the client password, or Fever's
+``api_key``), with ``https://your.host`` replaced by the live server; then the
+API the app goes on to use must answer for that account.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.compat.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "apps.md"
+HOST = "https://your.host"
+HEADER = "| app | version tried | account type | server URL to type | first request the app sends |"
+CLIENT_LOGIN = "/accounts/ClientLogin"
+
+
+@dataclass(frozen=True)
+class Row:
+    app: str
+    version: str
+    account_type: str
+    typed_url: str
+    first_request: str
+
+
+def _code(cell: str) -> str:
+    match = re.fullmatch(r"`([^`]+)`", cell.strip())
+    assert match, f"expected one `URL` in {cell!r}"
+    return match.group(1)
+
+
+def app_rows(text: str) -> list[Row]:
+    """The rows of the apps table (the one under HEADER), in order."""
+    lines = text.splitlines()
+    start = lines.index(HEADER) + 2  # skip the |---| line
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        assert len(cells) == 5, line
+        app, version, account_type, typed, first = cells
+        rows.append(Row(app, version, account_type, _code(typed), _code(first)))
+    return rows
+
+
+ROWS = app_rows(DOC.read_text(encoding="utf-8"))
+
+
+def test_the_table_lists_the_apps_that_were_tried():
+    tried = {(r.app.split(" (")[0], r.version) for r in ROWS}
+    assert ("RSS Guard", "4.0.4") in tried
+    assert ("newsboat ≥ 2.24", "2.36") in tried
+    assert ("newsboat 2.21", "2.21.0") in tried
+    assert ("Liferea", "1.14.4") in tried
+    assert any("fever.php" in r.typed_url for r in ROWS)
+    for row in ROWS:
+        assert row.typed_url.startswith(HOST) and row.first_request.startswith(row.typed_url), row
+
+
+def _greader_signs_in(world, row: Row) -> None:
+    url = row.first_request.replace(HOST, world.base)
+    assert url.endswith(CLIENT_LOGIN), row
+    login = requests.post(url, data={"Email": "alice", "Passwd": PASSWORD["alice"]}, timeout=10)
+    assert login.status_code == 200, (row, login.status_code, login.text)
+    token = dict(line.split("=", 1) for line in login.text.split())["Auth"]
+    api = url[: -len(CLIENT_LOGIN)]
+    headers = {"Authorization": f"GoogleLogin auth={token}"}
+    info = requests.get(f"{api}/reader/api/0/user-info", headers=headers, timeout=10)
+    assert info.status_code == 200 and info.json()["userName"] == "alice", row
+    if "feedhq" in row.account_type:
+        atom = requests.get(
+            f"{api}/reader/atom/feed%2F{world.shared_feed.pk}?n=20", headers=headers, timeout=10
+        )
+        assert atom.status_code == 200 and b"<entry" in atom.content, row
+
+
+def _fever_signs_in(world, row: Row) -> None:
+    url = row.first_request.replace(HOST, world.base)
+    answer = requests.post(url, data={"api_key": world.fever_key("alice")}, timeout=10)
+    assert answer.status_code == 200, (row, answer.status_code)
+    assert answer.json()["auth"] == 1, row
+    feeds = requests.post(f"{url}&feeds", data={"api_key": world.fever_key("alice")}, timeout=10)
+    assert len(feeds.json()["feeds"]) == 2, row
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.app} {r.account_type}"[:60] for r in ROWS])
+def test_each_documented_url_signs_in_on_a_live_server(world, row):
+    if "fever" in row.first_request:
+        _fever_signs_in(world, row)
+    else:
+        _greader_signs_in(world, row)
