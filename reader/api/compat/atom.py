@@ -190,7 +190,7 @@ _STATE_TITLES = {
 
 def _title_and_link(user: Any, stream: Stream) -> tuple[str, str | None]:
     if stream.kind == "feed":
-        sub: Subscription = greader._subscription_for_feed(user, stream.value)
+        sub: Subscription = greader.subscription_for_feed(user, stream.value)
         feed = sub.feed
         return sub.title or feed.title or feed.url, feed.site_url or feed.url
     if stream.kind == "label":
@@ -216,21 +216,21 @@ def _stream_page(request: HttpRequest, user: Any, stream_id: str) -> bytes:
             stream_id=stream_id, title=stream.value, self_url=request.build_absolute_uri(),
             items=[], user_id=user.pk,
         )  # fmt: skip
-    filters = greader._stream_filters(request, user, stream)
-    count = greader._count(request, greader.CONTENTS_DEFAULT, greader.CONTENTS_MAX)
+    filters = greader.stream_filters(request, user, stream)
+    count = greader.count_param(request, greader.CONTENTS_DEFAULT, greader.CONTENTS_MAX)
     page = selectors.entry_list(
         user=user,
         filters=filters,
-        cursor=greader._param(request, "c") or None,
+        cursor=greader.param(request, "c") or None,
         limit=min(count, selectors.MAX_PAGE_SIZE),
     )
-    labels = greader._labels(user)
+    labels = greader.category_labels(user)
     title, alternate = _title_and_link(user, stream)
     return render_atom(
         stream_id=stream_id,
         title=title,
         self_url=request.build_absolute_uri(),
-        items=[greader._item_json(entry, labels) for entry in page.entries],
+        items=[greader.item_json(entry, labels) for entry in page.entries],
         continuation=page.next_cursor,
         alternate_url=alternate,
         user_id=user.pk,
@@ -252,19 +252,19 @@ def atom_stream(request: HttpRequest, stream: str = "") -> HttpResponse:
     if request.method == "OPTIONS":
         return HttpResponse(status=204)
     try:
-        auth = greader._authenticate(request)
+        auth = greader.authenticate_request(request)
     except RateLimited as limited:  # the shared credential lock
-        return greader._too_many(limited)
+        return greader.too_many_attempts(limited)
     if auth is None:
-        return greader._unauthorized()
+        return greader.unauthorized()
     if request.method not in ("GET", "HEAD"):
         return HttpResponse("Method Not Allowed", status=405, content_type="text/plain")
     user, _token = auth
-    stream_id = greader._param(request, "s") or greader._no_nul(stream) or READING_LIST
+    stream_id = greader.param(request, "s") or greader.without_nul(stream) or READING_LIST
     try:
         body = _stream_page(request, user, stream_id)
     except (greader.BadRequest, ReaderError, ValueError) as exc:
-        return greader._text(f"Error={greader._message(exc)}", status=400)
+        return greader.text_response(f"Error={greader.error_message(exc)}", status=400)
     except NotFound:
-        return greader._text("Not Found", status=404)
+        return greader.text_response("Not Found", status=404)
     return _atom_response(request, body)

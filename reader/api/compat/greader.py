@@ -52,12 +52,12 @@ class BadRequest(Exception):
 # --- Responses ---------------------------------------------------------------------------
 
 
-def _text(body: str, status: int = 200) -> HttpResponse:
+def text_response(body: str, status: int = 200) -> HttpResponse:
     return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
 
 
-def _unauthorized() -> HttpResponse:
-    response = _text("Unauthorized", status=401)
+def unauthorized() -> HttpResponse:
+    response = text_response("Unauthorized", status=401)
     response["Google-Bad-Token"] = "true"
     response["X-Reader-Google-Bad-Token"] = "true"
     response["WWW-Authenticate"] = 'GoogleLogin realm="tidings"'
@@ -83,19 +83,19 @@ def _json(request: HttpRequest, data: Any, *, conditional: bool = False) -> Http
 # --- Authentication ----------------------------------------------------------------------
 
 
-def _no_nul(value: str) -> str:
+def without_nul(value: str) -> str:
     """Drop NUL characters: never meaningful here, and PostgreSQL text cannot hold them (500)."""
     return value.replace("\x00", "")
 
 
-def _param(request: HttpRequest, name: str, default: str = "") -> str:
+def param(request: HttpRequest, name: str, default: str = "") -> str:
     if name in request.POST:
-        return _no_nul(request.POST.get(name, default))
-    return _no_nul(request.GET.get(name, default))
+        return without_nul(request.POST.get(name, default))
+    return without_nul(request.GET.get(name, default))
 
 
 def _params(request: HttpRequest, name: str) -> list[str]:
-    return [_no_nul(v) for v in request.POST.getlist(name) + request.GET.getlist(name)]
+    return [without_nul(v) for v in request.POST.getlist(name) + request.GET.getlist(name)]
 
 
 def _header_token(request: HttpRequest) -> str:
@@ -107,9 +107,9 @@ def _header_token(request: HttpRequest) -> str:
     return value.strip() if key.strip().lower() == "auth" else ""
 
 
-def _too_many(limited: RateLimited) -> HttpResponse:
+def too_many_attempts(limited: RateLimited) -> HttpResponse:
     """429 in ClientLogin's plain-text shape, with Retry-After (seconds)."""
-    response = _text("Error=TooManyAttempts\n", status=429)
+    response = text_response("Error=TooManyAttempts\n", status=429)
     response["Retry-After"] = str(int(limited.retry_after))
     return response
 
@@ -122,26 +122,26 @@ def client_login(request: HttpRequest) -> HttpResponse:
     Retry-After when the shared credential lock (``accounts.ratelimit``, door
     ``"clientlogin"``) refuses the address or the account.
     """
-    email, password = _param(request, "Email").strip(), _param(request, "Passwd")
+    email, password = param(request, "Email").strip(), param(request, "Passwd")
     try:
         user = CredentialLock("clientlogin", client_ip(request)).guard(
             account=email,
             attempt=lambda: accounts.client_password_check(username=email, password=password),
         )
     except RateLimited as limited:
-        return _too_many(limited)
+        return too_many_attempts(limited)
     token = accounts.greader_auth_token(user=user) if user is not None else None
     if token is None:
-        response = _text("Error=BadAuthentication\n", status=401)
+        response = text_response("Error=BadAuthentication\n", status=401)
         response["Google-Bad-Token"] = "true"
         response["X-Reader-Google-Bad-Token"] = "true"
         return response
-    if _param(request, "output") == "json":
+    if param(request, "output") == "json":
         return JsonResponse({"SID": token, "LSID": token, "Auth": token})
-    return _text(f"SID={token}\nLSID={token}\nAuth={token}\n")
+    return text_response(f"SID={token}\nLSID={token}\nAuth={token}\n")
 
 
-def _authenticate(request: HttpRequest) -> tuple[Any, str] | None:
+def authenticate_request(request: HttpRequest) -> tuple[Any, str] | None:
     """(user, token) from the header, or on POST from ``T``; None when neither is valid.
 
     A door of the shared credential lock (``"greader-token"``): a token that does not verify
@@ -152,7 +152,7 @@ def _authenticate(request: HttpRequest) -> tuple[Any, str] | None:
     lock.ensure_open()
     token = _header_token(request)
     if not token and request.method == "POST":
-        token = _param(request, "T")
+        token = param(request, "T")
     user = accounts.greader_user_for_token(token) if token else None
     if user is None:
         if token:
@@ -165,7 +165,7 @@ def _authenticate(request: HttpRequest) -> tuple[Any, str] | None:
 
 def _edit_token_ok(request: HttpRequest, token: str) -> bool:
     """``T`` must match the token, except the empty and ``x`` values FeedMe and Reeder send."""
-    value = _param(request, "T").strip()
+    value = param(request, "T").strip()
     return value in ("", "x") or value == token
 
 
@@ -178,11 +178,11 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return HttpResponse(status=204)
     try:
-        auth = _authenticate(request)
+        auth = authenticate_request(request)
     except RateLimited as limited:
-        return _too_many(limited)
+        return too_many_attempts(limited)
     if auth is None:
-        return _unauthorized()
+        return unauthorized()
     user, token = auth
     path = re.sub(r"/{2,}", "/", path).strip("/")
     if path.startswith("stream/contents"):
@@ -194,15 +194,15 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
         return _json(request, [])
     if path in _WRITES:
         if request.method != "POST":
-            return _text("Method Not Allowed", status=405)
+            return text_response("Method Not Allowed", status=405)
         if not _edit_token_ok(request, token):
-            return _unauthorized()
+            return unauthorized()
     try:
         return handler(request, user, token)
     except (BadRequest, ReaderError, ValueError) as exc:
-        return _text(f"Error={_message(exc)}", status=400)
+        return text_response(f"Error={error_message(exc)}", status=400)
     except NotFound:
-        return _text("Not Found", status=404)
+        return text_response("Not Found", status=404)
 
 
 @csrf_exempt
@@ -211,10 +211,10 @@ def root(request: HttpRequest) -> HttpResponse:
     FreshRSS answers, so apps that probe the URL the user typed accept it."""
     if request.method == "OPTIONS":
         return HttpResponse(status=204)
-    return _text("OK")
+    return text_response("OK")
 
 
-def _message(exc: Exception) -> str:
+def error_message(exc: Exception) -> str:
     return getattr(exc, "message", None) or str(exc) or type(exc).__name__
 
 
@@ -234,7 +234,7 @@ def _user_info(request, user, token):
 
 
 def _token(request, user, token):
-    return _text(token)
+    return text_response(token)
 
 
 def _tag_list(request, user, token):
@@ -330,7 +330,7 @@ def _newest_per_feed(user) -> dict[int, datetime | None]:
 # --- Streams -----------------------------------------------------------------------------
 
 
-def _subscription_for_feed(user, value: str) -> Subscription:
+def subscription_for_feed(user, value: str) -> Subscription:
     """The user's subscription to ``feed/<value>`` (numeric feed id or feed URL); NotFound."""
     qs = Subscription.objects.filter(user=user)
     sub = (
@@ -350,7 +350,7 @@ def _category_named(user, name: str) -> Category:
     return category
 
 
-def _stream_filters(request: HttpRequest, user, stream: Stream) -> dict[str, Any]:
+def stream_filters(request: HttpRequest, user, stream: Stream) -> dict[str, Any]:
     """EntryFilters fields for a stream id plus xt/it/ot/nt/r (spec A4)."""
     f: dict[str, Any] = {"status": "all"}
     if stream.kind in ("starred", "read"):
@@ -358,7 +358,7 @@ def _stream_filters(request: HttpRequest, user, stream: Stream) -> dict[str, Any
     elif stream.kind in ("unread", "kept-unread"):
         f["status"] = "unread"
     elif stream.kind == "feed":
-        f["subscription_id"] = _subscription_for_feed(user, stream.value).pk
+        f["subscription_id"] = subscription_for_feed(user, stream.value).pk
     elif stream.kind == "label":
         f["category_id"] = _category_named(user, stream.value).pk
     elif stream.kind == "ignored":
@@ -375,10 +375,10 @@ def _stream_filters(request: HttpRequest, user, stream: Stream) -> dict[str, Any
         elif "unread" in included or "kept-unread" in included:
             f["status"] = "unread"
     for name, key in (("ot", "published_after"), ("nt", "published_before")):
-        value = _param(request, name).strip()
+        value = param(request, name).strip()
         if value:
             f[key] = _timestamp(value)
-    f["sort"] = "oldest" if _param(request, "r") == "o" else "newest"
+    f["sort"] = "oldest" if param(request, "r") == "o" else "newest"
     return f
 
 
@@ -403,8 +403,8 @@ def _timestamp(value: str) -> datetime:
         raise BadRequest(f"{value!r} is out of range") from exc
 
 
-def _count(request: HttpRequest, default: int, cap: int) -> int:
-    raw = _param(request, "n").strip()
+def count_param(request: HttpRequest, default: int, cap: int) -> int:
+    raw = param(request, "n").strip()
     if not raw:
         return default
     try:
@@ -413,7 +413,7 @@ def _count(request: HttpRequest, default: int, cap: int) -> int:
         raise BadRequest("n must be a number") from exc
 
 
-def _item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
+def item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
     categories = [READING_LIST]
     label = labels.get(entry.category_id)
     if label:
@@ -455,7 +455,7 @@ def _length(enclosure: dict) -> dict[str, str]:
     return {"length": str(length)} if length else {}
 
 
-def _labels(user) -> dict[int, str]:
+def category_labels(user) -> dict[int, str]:
     return dict(Category.objects.filter(user=user).values_list("pk", "title"))
 
 
@@ -473,28 +473,28 @@ def _stream_object(stream_id: str, items: list[dict], continuation: str | None) 
 def _stream_contents(request, user, token):
     from urllib.parse import unquote
 
-    stream_id = _param(request, "s") or _no_nul(unquote(getattr(request, "stream_path", "")))
+    stream_id = param(request, "s") or without_nul(unquote(getattr(request, "stream_path", "")))
     stream_id = stream_id or READING_LIST
-    filters = _stream_filters(request, user, parse_stream_id(stream_id))
+    filters = stream_filters(request, user, parse_stream_id(stream_id))
     page = selectors.entry_list(
         user=user,
         filters=filters,
-        cursor=_param(request, "c") or None,
-        limit=min(_count(request, CONTENTS_DEFAULT, CONTENTS_MAX), selectors.MAX_PAGE_SIZE),
+        cursor=param(request, "c") or None,
+        limit=min(count_param(request, CONTENTS_DEFAULT, CONTENTS_MAX), selectors.MAX_PAGE_SIZE),
     )
-    labels = _labels(user)
-    items = [_item_json(entry, labels) for entry in page.entries]
+    labels = category_labels(user)
+    items = [item_json(entry, labels) for entry in page.entries]
     return _json(request, _stream_object(stream_id, items, page.next_cursor))
 
 
 def _stream_items_ids(request, user, token):
-    stream_id = _param(request, "s") or READING_LIST
-    filters = _stream_filters(request, user, parse_stream_id(stream_id))
+    stream_id = param(request, "s") or READING_LIST
+    filters = stream_filters(request, user, parse_stream_id(stream_id))
     rows, continuation = queries.entry_id_page(
         user=user,
         filters=filters,
-        cursor=_param(request, "c") or None,
-        limit=_count(request, IDS_DEFAULT, IDS_MAX),
+        cursor=param(request, "c") or None,
+        limit=count_param(request, IDS_DEFAULT, IDS_MAX),
     )
     refs = [
         {"id": str(entry_id), "directStreamIds": [], "timestampUsec": _usec(published)}
@@ -524,10 +524,10 @@ def _item_ids_or_400(request: HttpRequest) -> list[int]:
 def _stream_items_contents(request, user, token):
     ids = _item_ids_or_400(request)
     entries = queries.entries_by_id(user=user, ids=ids)
-    if _param(request, "r") == "o":
+    if param(request, "r") == "o":
         entries.sort(key=lambda e: (e.published_at, e.pk))
-    labels = _labels(user)
-    items = [_item_json(entry, labels) for entry in entries]
+    labels = category_labels(user)
+    items = [item_json(entry, labels) for entry in entries]
     return _json(request, _stream_object(READING_LIST, items, None))
 
 
@@ -540,7 +540,7 @@ def _edit_tag(request, user, token):
         _apply_tag(user, ids, tag, add=True)
     for tag in _params(request, "r"):
         _apply_tag(user, ids, tag, add=False)
-    return _text("OK")
+    return text_response("OK")
 
 
 def _apply_tag(user, ids: list[int], tag: str, *, add: bool) -> None:
@@ -555,11 +555,11 @@ def _apply_tag(user, ids: list[int], tag: str, *, add: bool) -> None:
 
 
 def _mark_all_as_read(request, user, token):
-    stream = parse_stream_id(_param(request, "s") or READING_LIST)
-    ts = _param(request, "ts").strip()
+    stream = parse_stream_id(param(request, "s") or READING_LIST)
+    ts = param(request, "ts").strip()
     before = _timestamp(ts) if ts else None
     if stream.kind == "feed":
-        sub = _subscription_for_feed(user, stream.value)
+        sub = subscription_for_feed(user, stream.value)
         services.mark_all_read(user=user, subscription_id=sub.pk, before=before)
     elif stream.kind == "label":
         category = _category_named(user, stream.value)
@@ -568,7 +568,7 @@ def _mark_all_as_read(request, user, token):
         services.mark_all_read(user=user, before=before)
     else:
         raise BadRequest(f"cannot mark {stream.kind} as read")
-    return _text("OK")
+    return text_response("OK")
 
 
 def _label_name(value: str) -> str:
@@ -579,27 +579,27 @@ def _label_name(value: str) -> str:
 
 
 def _rename_tag(request, user, token):
-    category = _category_named(user, _label_name(_param(request, "s")))
-    dest = _param(request, "dest")
+    category = _category_named(user, _label_name(param(request, "s")))
+    dest = param(request, "dest")
     services.category_rename(user=user, category_id=category.pk, title=_label_name(dest))
-    return _text("OK")
+    return text_response("OK")
 
 
 def _disable_tag(request, user, token):
     for value in _params(request, "s"):
         category = _category_named(user, _label_name(value))
         services.category_delete(user=user, category_id=category.pk)
-    return _text("OK")
+    return text_response("OK")
 
 
 def _subscription_edit(request, user, token):
-    action = _param(request, "ac")
+    action = param(request, "ac")
     streams = _params(request, "s")
     if not streams:
         raise BadRequest("no stream (s)")
-    title = _param(request, "t")
-    add_label = _param(request, "a")
-    remove_label = _param(request, "r")
+    title = param(request, "t")
+    add_label = param(request, "a")
+    remove_label = param(request, "r")
     for value in streams:
         stream = parse_stream_id(value)
         if stream.kind != "feed":
@@ -614,17 +614,17 @@ def _subscription_edit(request, user, token):
                 user=user, url=stream.value, category=category, title=title
             )
         elif action == "unsubscribe":
-            sub = _subscription_for_feed(user, stream.value)
+            sub = subscription_for_feed(user, stream.value)
             services.subscription_delete(user=user, subscription_id=sub.pk)
         elif action == "edit":
             _edit_subscription(user, stream.value, title, add_label, remove_label)
         else:
             raise BadRequest(f"unknown action {action!r}")
-    return _text("OK")
+    return text_response("OK")
 
 
 def _edit_subscription(user, value: str, title: str, add_label: str, remove_label: str) -> None:
-    sub = _subscription_for_feed(user, value)
+    sub = subscription_for_feed(user, value)
     changes: dict[str, Any] = {}
     if title:
         changes["title"] = title
@@ -640,7 +640,7 @@ def _edit_subscription(user, value: str, title: str, add_label: str, remove_labe
 def _quickadd(request, user, token):
     from reader.errors import DiscoveryChoice, SubscriptionExists
 
-    url = _param(request, "quickadd").strip()
+    url = param(request, "quickadd").strip()
     if url.startswith("feed/"):
         url = url[len("feed/") :]
     try:
@@ -675,7 +675,7 @@ def _subscription_export(request, user, token):
 def _subscription_import(request, user, token):
     data = request.FILES["opml"].read() if "opml" in request.FILES else request.body
     services.opml_import_start(user=user, data=data)
-    return _text("OK")
+    return text_response("OK")
 
 
 _ROUTES = {
