@@ -32,6 +32,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
@@ -458,7 +459,7 @@ def test_the_model_holds_on_sqlite(tmp_path):
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'model.sqlite3'}",
         TIDINGS_MODEL_CHILD="1",
-        DJANGO_SETTINGS_MODULE="reader.settings_test",
+        DJANGO_SETTINGS_MODULE=django_settings.SETTINGS_MODULE,
     )
     env.pop("TIDINGS_VAR_DIR", None)  # the child makes its own (its SQLite test database)
     child = subprocess.run(
