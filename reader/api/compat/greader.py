@@ -53,10 +53,12 @@ class BadRequest(Exception):
 
 
 def text_response(body: str, status: int = 200) -> HttpResponse:
+    """A ``text/plain; charset=utf-8`` response (ClientLogin, edit-tag's ``OK``)."""
     return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
 
 
 def unauthorized() -> HttpResponse:
+    """401 as Google Reader clients expect it: both bad-token header spellings, plain text."""
     response = text_response("Unauthorized", status=401)
     response["Google-Bad-Token"] = "true"
     response["X-Reader-Google-Bad-Token"] = "true"
@@ -89,6 +91,7 @@ def without_nul(value: str) -> str:
 
 
 def param(request: HttpRequest, name: str, default: str = "") -> str:
+    """Parameter ``name`` from the POST body, else the query string, NUL characters dropped."""
     if name in request.POST:
         return without_nul(request.POST.get(name, default))
     return without_nul(request.GET.get(name, default))
@@ -215,6 +218,7 @@ def root(request: HttpRequest) -> HttpResponse:
 
 
 def error_message(exc: Exception) -> str:
+    """The readable message of ``exc``: its ``message``, else its text, else its type name."""
     return getattr(exc, "message", None) or str(exc) or type(exc).__name__
 
 
@@ -404,6 +408,10 @@ def _timestamp(value: str) -> datetime:
 
 
 def count_param(request: HttpRequest, default: int, cap: int) -> int:
+    """The ``n`` parameter (items per page) clamped to 1..``cap``; ``default`` when absent.
+
+    Raises ``BadRequest`` (400) when ``n`` is not a number.
+    """
     raw = param(request, "n").strip()
     if not raw:
         return default
@@ -414,6 +422,11 @@ def count_param(request: HttpRequest, default: int, cap: int) -> int:
 
 
 def item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
+    """One item in the ``stream/contents`` shape (categories, origin, timestamps, content).
+
+    ``entry`` carries the per-user flags of ``reader.selectors`` entries; ``labels`` is
+    ``category_labels(user)``.
+    """
     categories = [READING_LIST]
     label = labels.get(entry.category_id)
     if label:
@@ -456,6 +469,7 @@ def _length(enclosure: dict) -> dict[str, str]:
 
 
 def category_labels(user) -> dict[int, str]:
+    """The user's categories as ``{category id: title}`` (Google Reader labels); one query."""
     return dict(Category.objects.filter(user=user).values_list("pk", "title"))
 
 
