@@ -96,15 +96,6 @@ def directory_sections(
     )
 
 
-def directory_categories() -> list[SourceCategory]:
-    """Categories that hold at least one active source, in order, with ``n_sources``."""
-    return list(
-        SourceCategory.objects.annotate(
-            n_sources=Count("sources", filter=Q(sources__active=True))
-        ).filter(n_sources__gt=0)
-    )
-
-
 def feed_icon_feed(*, user, feed_id: int) -> Feed:
     """The feed whose icon ``user`` asks for, with its icon row loaded.
 
