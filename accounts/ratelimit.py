@@ -53,6 +53,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from accounts.models import User
+
 T = TypeVar("T")
 
 
@@ -182,15 +184,12 @@ def account_name(identifier: str) -> str:
     At most two queries, and only for values containing ``@``.
     """
     name = (identifier or "").strip().lower()
-    if "@" in name:
-        from accounts.models import User
-
-        if not User.objects.filter(username__iexact=name).exists():
-            usernames = list(
-                User.objects.filter(email__iexact=name).values_list("username", flat=True)[:2]
-            )
-            if len(usernames) == 1:
-                return usernames[0].lower()
+    if "@" in name and not User.objects.filter(username__iexact=name).exists():
+        usernames = list(
+            User.objects.filter(email__iexact=name).values_list("username", flat=True)[:2]
+        )
+        if len(usernames) == 1:
+            return usernames[0].lower()
     return name
 
 

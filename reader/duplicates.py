@@ -28,6 +28,7 @@ from typing import Any
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from feeds.models import Entry
 from reader import read_state
 
 #: Largest distance between the publication times of two entries with the same title.
@@ -213,7 +214,6 @@ def with_duplicates(*, user: Any, entry_ids: list[int]) -> list[int]:
     """
     if not entry_ids or not enabled(user):
         return entry_ids
-    from feeds.models import Entry
 
     rows = list(
         Entry.objects.filter(pk__in=entry_ids).only(

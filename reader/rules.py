@@ -47,9 +47,10 @@ from django.utils.html import strip_tags
 
 from feeds.models import Entry
 from feeds.signals import entries_stored
-from reader import search
+from reader import search, services
 from reader.errors import InvalidInput, NotFound
 from reader.models import Category, HiddenEntry, Rule, Subscription
+from reader.tasks import apply_rules
 
 logger = logging.getLogger(__name__)
 
@@ -368,8 +369,6 @@ def rule_preview(*, user: Any, rule: Rule) -> RulePreview:
 
 def _act(user: Any, rule: Rule, ids: list[int]) -> int:
     """Apply ``rule.action`` to ``ids`` (entries the user can see) in batches; returns len."""
-    from reader import services
-
     for start in range(0, len(ids), services.MAX_BATCH_IDS):
         batch = ids[start : start + services.MAX_BATCH_IDS]
         if rule.action == Rule.Action.STAR:
@@ -449,8 +448,6 @@ def rules_enqueue_for_new_entries(*, feed_id: int, entry_ids: list[int]) -> bool
     wanted = Rule.objects.filter(enabled=True, user__subscriptions__feed_id=feed_id).exists()
     if not wanted:
         return False
-    from reader.tasks import apply_rules
-
     ids = [int(i) for i in entry_ids]
     transaction.on_commit(lambda: apply_rules.delay(feed_id, ids))
     return True

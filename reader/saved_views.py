@@ -29,6 +29,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from reader import read_state, selectors
 from reader.errors import InvalidInput, NotFound
@@ -227,8 +228,6 @@ def view_resolve(*, user: Any, key: str, now: datetime | None = None) -> ViewSpe
     if not key:
         return None
     if key == "today":
-        from django.utils.translation import gettext
-
         return ViewSpec(
             key="today",
             title=gettext("Today"),

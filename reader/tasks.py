@@ -1,4 +1,8 @@
-"""Thin Celery tasks of the reading app."""
+"""Thin Celery tasks of the reading app: they take ids and call one service.
+
+Each task imports its service when it runs: the services enqueue these tasks, so a
+module-level import here would be an import cycle.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ def import_opml(job_id: int) -> str:
 
 @shared_task(name="reader.tasks.apply_rules", acks_late=True, ignore_result=True)
 def apply_rules(feed_id: int, entry_ids: list[int]) -> int:
-    """Run subscribers' rules on new entries of feed ``feed_id`` (queue ``default``, issue 11).
+    """Run subscribers' rules on new entries of feed ``feed_id`` (queue ``default``).
 
     Enqueued on commit by ``reader.rules`` when ``feeds.signals.entries_stored``
     fires; idempotent. Returns how many (user, entry) actions were taken.

@@ -18,6 +18,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from feeds.services import feed_refresh
 from reader import selectors, services
 from reader.api.base import ApiView, RefreshThrottle, UtcDateTimeField, WriteThrottle, id_field
 from reader.api.feeds import FEED_EXAMPLE, FeedOutputSerializer, IconUrlField
@@ -282,8 +283,6 @@ class SubscriptionRefreshView(ApiView):
     )
     def post(self, request: Request, pk: int) -> Response:
         """Run the one refresh service (forced: ignores the schedule, not a host's Retry-After)."""
-        # Imported here so that the API's URLconf loads even while a pipeline module is broken.
-        from feeds.services import feed_refresh
 
         sub = selectors.subscription_get(user=request.user, subscription_id=pk)
         result = feed_refresh(feed_id=sub.feed_id, force=True)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -159,7 +160,6 @@ def subscription_rows(
     errors counted or fetching stopped (they show a status and may carry a retry form) are
     rendered by that template itself; the healthy rest is built here with the strings
     translated once."""
-    from django.utils.translation import gettext
 
     categories = list(categories)
     token = context.get("csrf_token")

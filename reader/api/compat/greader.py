@@ -16,7 +16,9 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -24,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts import services as accounts
 from accounts.ratelimit import CredentialLock, RateLimited, account_of, client_ip
+from feeds.models import Entry
 from reader import selectors, services
 from reader.api.compat import app_icons, queries
 from reader.api.compat.item_ids import (
@@ -36,7 +39,7 @@ from reader.api.compat.item_ids import (
     parse_item_ids,
     parse_stream_id,
 )
-from reader.errors import NotFound, ReaderError
+from reader.errors import DiscoveryChoice, NotFound, ReaderError, SubscriptionExists
 from reader.models import Category, Subscription
 
 #: Default and largest ``n`` for stream/contents (entries with content).
@@ -319,9 +322,6 @@ def _unread_count(request, user, token):
 
 
 def _newest_per_feed(user) -> dict[int, datetime | None]:
-    from django.db.models import Max
-
-    from feeds.models import Entry
 
     rows = (
         Entry.objects.filter(feed__subscriptions__user=user)
@@ -485,7 +485,6 @@ def _stream_object(stream_id: str, items: list[dict], continuation: str | None) 
 
 
 def _stream_contents(request, user, token):
-    from urllib.parse import unquote
 
     stream_id = param(request, "s") or without_nul(unquote(getattr(request, "stream_path", "")))
     stream_id = stream_id or READING_LIST
@@ -652,7 +651,6 @@ def _edit_subscription(user, value: str, title: str, add_label: str, remove_labe
 
 
 def _quickadd(request, user, token):
-    from reader.errors import DiscoveryChoice, SubscriptionExists
 
     url = param(request, "quickadd").strip()
     if url.startswith("feed/"):
