@@ -1,4 +1,4 @@
-"""Template filters of issue 11 part B: keyword highlights in titles."""
+"""Template filters for keyword highlights in entry titles (``User.highlight_words``)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from reader import saved_views
 from reader.models import HiddenEntry, Rule, SavedView
-from reader.templatetags.tidings_organize import keyword_list, keywords
+from reader.templatetags.tidings_highlight import keyword_list, keywords
 from tests.factories import RuleFactory, SavedViewFactory
 from tests.reader.syndication import Item, refresh, serve, subscribe
 
