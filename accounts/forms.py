@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -88,9 +89,25 @@ class RateLimitedAdminAuthenticationForm(LoginRateLimitMixin, AdminAuthenticatio
 
 
 @cache
-def timezone_choices() -> list[tuple[str, str]]:
-    """All IANA zone names, sorted, as form choices."""
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+def timezone_choices() -> list[tuple[str, Any]]:
+    """All IANA zone names as grouped form choices: UTC first, then one group per region.
+
+    ``[("UTC", "UTC"), ("Africa", [("Africa/Abidjan", "Africa/Abidjan"), ...]), ...]``:
+    a region is the part of the name before the first "/" (rendered as ``<optgroup>``);
+    names without one ("EST", "GMT", ...) come last in the group "Other time zones".
+    """
+    regions: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        if name == "UTC":
+            continue
+        region = name.split("/", 1)[0] if "/" in name else ""
+        regions.setdefault(region, []).append((name, name))
+    other = regions.pop("", [])
+    grouped: list[tuple[str, Any]] = [("UTC", "UTC")]
+    grouped += [(region, zones) for region, zones in sorted(regions.items())]
+    if other:
+        grouped.append((_("Other time zones"), other))
+    return grouped
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -123,6 +140,12 @@ class PreferencesForm(forms.ModelForm):
             "highlight_words",  # issue 11 (H11): keyword highlights in titles
         )
         widgets = {"theme": forms.RadioSelect, "sort_order": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.timezone or self.instance.timezone == "UTC":
+            # The user kept the default: the page's script preselects the browser's zone.
+            self.fields["timezone"].widget.attrs["data-browser-zone"] = "1"
 
 
 class TokenCreateForm(forms.Form):

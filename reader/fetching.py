@@ -19,9 +19,13 @@ __all__ = [
     "FeedDisabledByAdmin",
     "entry_fetch_full_text",
     "feed_status",
+    "subscription_fetch_states",
     "subscription_retry",
     "subscription_set_full_text",
 ]
+
+#: Most subscriptions one call of ``subscription_fetch_states`` reports on.
+MAX_WATCHED = 20
 
 
 class FeedDisabledByAdmin(ReaderError):
@@ -84,3 +88,40 @@ def entry_fetch_full_text(*, user: Any, entry_id: int) -> Any:
     entry.full_content_fetched_at = done.full_content_fetched_at
     entry.full_content_error = done.full_content_error
     return entry
+
+
+def subscription_fetch_states(*, user: Any, subscription_ids: list[int]) -> list[dict[str, Any]]:
+    """Where the fetching of some of ``user``'s subscriptions stands, for a page waiting on it.
+
+    One row per subscription of ``user`` among ``subscription_ids`` (the first
+    ``MAX_WATCHED``; foreign or unknown ids are left out, never told apart): ``{"id":
+    subscription id, "status": feed_status(), "last_fetched_at": aware datetime or None
+    (the end of the feed's last fetch attempt; None: never fetched, the first fetch is
+    queued), "last_error": readable text, "" when the last fetch worked}``. A client that
+    started a fetch waits until ``last_fetched_at`` moves. One query.
+    """
+    ids = [int(i) for i in subscription_ids[:MAX_WATCHED]]
+    if not ids:
+        return []
+    rows = (
+        Subscription.objects.filter(user=user, pk__in=ids)
+        .select_related("feed")
+        .only(
+            "id",
+            "feed__disabled",
+            "feed__auto_disabled",
+            "feed__error_count",
+            "feed__last_fetched_at",
+            "feed__last_error",
+        )
+        .order_by("id")
+    )
+    return [
+        {
+            "id": sub.pk,
+            "status": feed_status(sub.feed),
+            "last_fetched_at": sub.feed.last_fetched_at,
+            "last_error": sub.feed.last_error,
+        }
+        for sub in rows
+    ]

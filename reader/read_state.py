@@ -30,10 +30,14 @@ the clean-up of exceptions they do is the rule seen from the other side.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from feeds.models import Entry
 
 #: Read by the watermark or ``unread_since`` alone (no exception); ``s`` not NULL.
 READ_BY_WATERMARK = (
@@ -187,3 +191,118 @@ def mark_read_up_to(
         [user_id, *below_params],
     )
     return moved
+
+
+# --- Where a new subscription starts ----------------------------------------------
+
+#: A new subscriber's choice of what starts unread: entries of the last
+#: ``NEW_SUBSCRIPTION_UNREAD_DAYS`` days (the default), everything, or nothing.
+START_RECENT = "recent"
+START_ALL = "all"
+START_NONE = "none"
+START_CHOICES = (START_RECENT, START_ALL, START_NONE)
+
+
+def starting_point(
+    *, feed_id: int, choice: str, now: datetime, recent_days: int
+) -> tuple[int, datetime | None]:
+    """The ``(read_max_id, unread_since)`` a new subscription to ``feed_id`` starts with.
+
+    ``choice`` is one of ``START_CHOICES``:
+
+    - ``"recent"``: entries published in the last ``recent_days`` days are unread;
+      ``unread_since = now - recent_days`` and the watermark just below the feed's
+      first entry published since then (entries under it are older anyway: a short tail).
+    - ``"all"``: every entry is unread (``0, None``).
+    - ``"none"``: nothing published before ``now`` is unread, now or when the first
+      fetch brings it (``unread_since = now``, the watermark at the feed's newest entry);
+      entries published later are unread.
+
+    Raises ``ValueError`` for another ``choice``. One or two indexed queries.
+    """
+    if choice == START_ALL:
+        return 0, None
+    if choice == START_NONE:
+        newest = Entry.objects.filter(feed_id=feed_id).aggregate(last=Max("id"))["last"]
+        return newest or 0, now
+    if choice != START_RECENT:
+        raise ValueError(f"unknown starting choice {choice!r}")
+    since = now - timedelta(days=recent_days)
+    first = Entry.objects.filter(feed_id=feed_id, published_at__gte=since).aggregate(
+        first=Min("id")
+    )["first"]
+    if first is not None:
+        return first - 1, since
+    newest = Entry.objects.filter(feed_id=feed_id).aggregate(last=Max("id"))["last"]
+    return newest or 0, since
+
+
+#: Entries ``e`` of subscription ``s`` read only because they were published before the
+#: subscription started (``unread_since``) and with no exception of the user (``x``-free).
+_OLDER_READ = (
+    "FROM feeds_entry e WHERE e.feed_id = %s AND e.published_at < %s "
+    "AND NOT EXISTS (SELECT 1 FROM reader_entrystate x WHERE x.user_id = %s "
+    "AND x.entry_id = e.id AND x.read IS NOT NULL)"
+)
+
+
+def older_read_count(sub: Any) -> int:
+    """How many entries of subscription ``sub`` started read as older than its start.
+
+    Those published before ``sub.unread_since`` that the user has not marked read or
+    unread by hand (no exception); 0 when ``unread_since`` is NULL. One query on the
+    feed's ``(feed, published_at)`` index.
+    """
+    if sub.unread_since is None:
+        return 0
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT COUNT(*) {_OLDER_READ}",
+            [sub.feed_id, connection.ops.adapt_datetimefield_value(sub.unread_since), sub.user_id],
+        )
+        return int(cur.fetchone()[0])
+
+
+def older_entries_unread(cur: Any, *, sub: Any) -> int:
+    """Make unread the entries ``sub`` started with as read (those ``older_read_count`` counts).
+
+    ``unread_since`` becomes NULL and the watermark drops below the oldest of them; an
+    entry between the new and the old watermark that is not older (so read because the
+    user marked all read since) keeps its verdict through a read exception. Runs on
+    ``cur`` in the caller's transaction; ``sub`` is the subscription row as locked by
+    the caller. Returns how many entries became unread.
+    """
+    if sub.unread_since is None:
+        return 0
+    since = connection.ops.adapt_datetimefield_value(sub.unread_since)
+    count = older_read_count(sub)
+    cur.execute(
+        "SELECT MIN(e.id) FROM feeds_entry e WHERE e.feed_id = %s AND e.published_at < %s "
+        "AND e.id <= %s",
+        [sub.feed_id, since, sub.read_max_id],
+    )
+    lowest = cur.fetchone()[0]
+    new_mark = sub.read_max_id if lowest is None else lowest - 1
+    if new_mark < sub.read_max_id:
+        # Keep read what the watermark made read and is not older than the start.
+        cur.execute(
+            "INSERT INTO reader_entrystate (user_id, entry_id, read, starred, updated_at) "
+            "SELECT %s, e.id, TRUE, FALSE, %s FROM feeds_entry e WHERE e.feed_id = %s "
+            "AND e.id > %s AND e.id <= %s AND e.published_at >= %s "
+            "AND NOT EXISTS (SELECT 1 FROM reader_entrystate x WHERE x.user_id = %s "
+            "AND x.entry_id = e.id)",
+            [
+                sub.user_id,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                sub.feed_id,
+                new_mark,
+                sub.read_max_id,
+                since,
+                sub.user_id,
+            ],
+        )
+    cur.execute(
+        "UPDATE reader_subscription SET read_max_id = %s, unread_since = NULL WHERE id = %s",
+        [new_mark, sub.pk],
+    )
+    return count

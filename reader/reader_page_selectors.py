@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import Http404
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from feeds.public import public_entry_get
-from reader import search, selectors
+from reader import read_state, search, selectors
 from reader.models import Subscription
 
 
@@ -49,6 +51,10 @@ class ReaderPage:
     category: SidebarCategory | None = None
     entry: Any = None
     related: list = field(default_factory=list)
+    #: The current subscription's feed was never fetched yet (its first fetch is queued).
+    fetch_pending: bool = False
+    #: Entries the current, recent subscription started with as read (0: say nothing).
+    older_read: int = 0
 
 
 # The columns the sidebar shows (reader/_sidebar_sub.html): loading whole Feed and Category
@@ -65,7 +71,15 @@ _SIDEBAR_FIELDS = (
     "feed__disabled",
     "feed__disabled_reason",
     "feed__auto_disabled",
+    "feed__last_fetched_at",
+    "unread_since",
+    "created_at",
+    "user_id",
 )
+
+#: How long after subscribing the list of a subscription says how many older entries
+#: started read ("N older entries were marked read"), in days.
+NEW_SUBSCRIPTION_NOTE_DAYS = 7
 
 
 def _sidebar(*, user, counts: dict, sub_id: int | None, cat_id: int | None):
@@ -138,10 +152,29 @@ def reader_page(
         subscription=current_sub,
         category=current_cat,
     )
+    if current_sub is not None:
+        result.fetch_pending = (
+            current_sub.feed.last_fetched_at is None and not current_sub.feed.disabled
+        )
+        result.older_read = subscription_older_read(current_sub)
     if entry_id is not None:
         result.entry = selectors.entry_get(user=user, entry_id=entry_id)
         result.related = entry_related(user=user, entry=result.entry)
     return result
+
+
+def subscription_older_read(sub: Subscription, *, now: datetime | None = None) -> int:
+    """How many older entries ``sub`` started with as read, when it is worth saying.
+
+    ``read_state.older_read_count`` for a subscription made in the last
+    ``NEW_SUBSCRIPTION_NOTE_DAYS`` days; 0 (no query) for an older one.
+    """
+    now = now or timezone.now()
+    if sub.unread_since is None or sub.created_at < now - timedelta(
+        days=NEW_SUBSCRIPTION_NOTE_DAYS
+    ):
+        return 0
+    return read_state.older_read_count(sub)
 
 
 def entry_related(*, user, entry, limit: int = 6) -> list:

@@ -1,4 +1,4 @@
-"""/api/v1/mark-all-read/ and /api/v1/unread-counts/.
+"""/api/v1/mark-all-read/ and /api/v1/unread-counts/ (ETag, 304, fetch states).
 
 Mark-all-read (case P25) marks only what existed when the client looked: the
 client sends the bound it loaded, ``before`` (time) and/or ``max_entry_id``;
@@ -9,13 +9,17 @@ the request are never marked. Calls ``reader.services.mark_all_read`` and
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from reader import selectors, services
+from reader import fetching, selectors, services
 from reader.api.base import ApiView, UtcDateTimeField, id_field
 
 
@@ -111,6 +115,20 @@ class CountSerializer(serializers.Serializer):
     unread = serializers.IntegerField()
 
 
+class FetchStateSerializer(serializers.Serializer):
+    """Where the fetching of one watched subscription's feed stands."""
+
+    id = serializers.IntegerField(help_text="The subscription.")
+    status = serializers.CharField(
+        help_text="ok, failing (backing off), disabled (Tidings stopped it), disabled_by_admin."
+    )
+    last_fetched_at = UtcDateTimeField(
+        allow_null=True,
+        help_text="End of the last fetch attempt; null: never fetched (first fetch queued).",
+    )
+    last_error = serializers.CharField(allow_blank=True, help_text="Empty when it worked.")
+
+
 class UnreadCountsSerializer(serializers.Serializer):
     """Unread counts of everything, per subscription and per category; starred total."""
 
@@ -118,16 +136,45 @@ class UnreadCountsSerializer(serializers.Serializer):
     starred = serializers.IntegerField()
     subscriptions = CountSerializer(many=True)
     categories = CountSerializer(many=True)
+    fetches = FetchStateSerializer(
+        many=True,
+        required=False,
+        help_text="Only with ?watch=: the fetch state of those subscriptions.",
+    )
+
+
+class UnreadCountsQuery(serializers.Serializer):
+    """``watch``: comma-separated ids of subscriptions whose fetch the client waits for."""
+
+    watch = serializers.RegexField(
+        r"^\d{1,18}(,\d{1,18}){0,19}$",
+        required=False,
+        help_text="Up to 20 subscription ids, comma-separated: adds their fetch state.",
+    )
+
+
+def counts_etag(body: dict) -> str:
+    """A strong ETag (quoted) of an unread-counts body: a hash of its canonical JSON."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
 
 
 class UnreadCountsView(ApiView):
-    """Unread counts in one query."""
+    """Unread counts in one query, cheap to poll: ETag and 304 Not Modified.
+
+    The web UI polls it about once a minute while a tab is visible (faster while a fetch
+    the user started runs, with ``?watch=``); ``If-None-Match`` with the last ETag gets
+    an empty 304 when nothing changed.
+    """
+
+    query_serializer_class = UnreadCountsQuery
 
     @extend_schema(
         operation_id="unread_counts",
         tags=["entries"],
-        summary="Unread counts",
-        responses={200: UnreadCountsSerializer},
+        summary="Unread counts (ETag: send If-None-Match to get 304 when unchanged)",
+        parameters=[UnreadCountsQuery],
+        responses={200: UnreadCountsSerializer, 304: None},
         examples=[
             OpenApiExample(
                 "Counts",
@@ -143,6 +190,7 @@ class UnreadCountsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         """Every subscription and category appears, with 0 when all is read."""
+        query = self.query_params()
         counts = selectors.unread_counts(user=request.user)
         body = {
             "total": counts["total"],
@@ -150,4 +198,14 @@ class UnreadCountsView(ApiView):
             "subscriptions": [{"id": k, "unread": v} for k, v in counts["subscriptions"].items()],
             "categories": [{"id": k, "unread": v} for k, v in counts["categories"].items()],
         }
-        return Response(UnreadCountsSerializer(body).data)
+        if query.get("watch"):
+            ids = [int(part) for part in query["watch"].split(",")]
+            body["fetches"] = fetching.subscription_fetch_states(
+                user=request.user, subscription_ids=ids
+            )
+        data = UnreadCountsSerializer(body).data
+        etag = counts_etag(data)
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if get_conditional_response(request, etag=etag) is not None:
+            return Response(status=304, headers=headers)
+        return Response(data, headers=headers)

@@ -1,5 +1,5 @@
 """/api/v1/subscriptions/: list (with unread counts), subscribe by URL, rename/move,
-unsubscribe, and "refresh now".
+unsubscribe, "refresh now", and unread the older entries a subscription started with.
 
 Calls reader.selectors (subscription_list, subscription_get, unread_counts),
 reader.services (subscription_create/update/delete) and feeds.services.feed_refresh.
@@ -9,6 +9,10 @@ feed subscribes to that feed (201). A page with several feeds answers **400
 with code ``discovery_choice``** and the ``candidates`` (url, title, type): post
 again with one of them. An existing subscription to that feed is **409**
 (``subscription_exists``, with ``subscription_id``).
+
+``unread_start`` chooses what starts unread (``recent``: the last 30 days, the default;
+``all``; ``none``). ``POST /api/v1/subscriptions/<id>/unread-older/`` later makes unread
+the older entries it started with as read.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from feeds.services import feed_refresh
-from reader import selectors, services
+from reader import read_state, selectors, services
 from reader.api.base import ApiView, RefreshThrottle, UtcDateTimeField, WriteThrottle, id_field
 from reader.api.feeds import FEED_EXAMPLE, FeedOutputSerializer, IconUrlField
 from reader.api.schema import error_response
@@ -81,6 +85,12 @@ class SubscriptionCreateInputSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=2048)
     category_id = id_field(required=False, allow_null=True, help_text="null: Uncategorized.")
     title = serializers.CharField(max_length=512, required=False, allow_blank=True)
+    unread_start = serializers.ChoiceField(
+        choices=list(read_state.START_CHOICES),
+        default=read_state.START_RECENT,
+        help_text="What starts unread: recent (entries of the last NEW_SUBSCRIPTION_UNREAD_DAYS "
+        "days, 30 by default), all, or none (nothing published before now).",
+    )
 
 
 class SubscriptionUpdateInputSerializer(serializers.Serializer):
@@ -183,6 +193,11 @@ class SubscriptionListView(ApiView):
                 "By site URL", value={"url": "example.org", "category_id": 4}, request_only=True
             ),
             OpenApiExample(
+                "Everything unread",
+                value={"url": "https://example.org/feed.xml", "unread_start": "all"},
+                request_only=True,
+            ),
+            OpenApiExample(
                 "Created", value=SUBSCRIPTION_EXAMPLE, response_only=True, status_codes=["201"]
             ),
         ],
@@ -195,6 +210,7 @@ class SubscriptionListView(ApiView):
             url=data["url"],
             category=data.get("category_id"),
             title=data.get("title", ""),
+            unread_start=data["unread_start"],
         )
         counts = selectors.unread_counts(user=request.user)["subscriptions"]
         body = SubscriptionOutputSerializer(
@@ -296,3 +312,29 @@ class SubscriptionRefreshView(ApiView):
             "feed": sub.feed,
         }
         return Response(RefreshOutputSerializer(body, context={"request": request}).data)
+
+
+class UnreadOlderOutputSerializer(serializers.Serializer):
+    """How many older entries became unread."""
+
+    subscription_id = serializers.IntegerField()
+    unread = serializers.IntegerField(help_text="Entries that became unread.")
+
+
+class SubscriptionUnreadOlderView(ApiView):
+    """Make unread the older entries the subscription started with as read."""
+
+    @extend_schema(
+        operation_id="subscriptions_unread_older",
+        tags=["subscriptions"],
+        summary="Mark unread the older entries a new subscription started with as read",
+        request=None,
+        responses={200: UnreadOlderOutputSerializer},
+        examples=[
+            OpenApiExample("Done", value={"subscription_id": 12, "unread": 340}, response_only=True)
+        ],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Entries marked by hand keep their mark; 404 for a foreign subscription."""
+        count = services.subscription_unread_older(user=request.user, subscription_id=pk)
+        return Response(UnreadOlderOutputSerializer({"subscription_id": pk, "unread": count}).data)

@@ -44,6 +44,11 @@ urlpatterns = [
         name="subscription",
     ),
     path(
+        "subscriptions/<id:pk>/unread-older/",
+        subscriptions.SubscriptionUnreadOlderView.as_view(),
+        name="subscription-unread-older",
+    ),
+    path(
         "subscriptions/<id:pk>/refresh/",
         subscriptions.SubscriptionRefreshView.as_view(),
         name="subscription-refresh",

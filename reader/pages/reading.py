@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -117,6 +118,7 @@ def reader(request: HttpRequest) -> HttpResponse:
         "list_title": view.title if view is not None else _list_title(rp, params["show"]),
         "pane": pane,
         "now_iso": timezone.now().isoformat(),
+        "live_seconds": settings.LIVE_POLL_SECONDS,
     }
     sub, cat = params["subscription_id"], params["category_id"]
     context |= _view_extras(request, view=view, show=params["show"], sub=sub, cat=cat)

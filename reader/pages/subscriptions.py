@@ -7,6 +7,7 @@ and redirect (post/redirect/get). Each POST is the no-JavaScript fallback of a R
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reader import fetching, selectors, services, subscription_page_selectors
+from reader import fetching, read_state, selectors, services, subscription_page_selectors
 from reader.errors import DiscoveryChoice, ReaderError
 from reader.pages.error_texts import reader_error_message
 from reader.pages.params import local_next, post_id, query_id, subscriptions_query
@@ -25,14 +26,18 @@ from reader.pages.params import local_next, post_id, query_id, subscriptions_que
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscriptions(request: HttpRequest) -> HttpResponse:
-    """/subscriptions/: add by URL or site URL (choosing among discovered feeds), and the list
-    with status, edit, unsubscribe and bulk actions."""
+    """/subscriptions/: add by URL or site URL (choosing among discovered feeds, and what
+    starts unread: ``unread_start`` recent, all or none), and the list with status, edit,
+    unsubscribe and bulk actions."""
     candidates: list = []
     url = (request.POST.get("url") or "").strip()
     category_id = post_id(request, "category")
+    unread_start = request.POST.get("unread_start") or read_state.START_RECENT
     if request.method == "POST":
         try:
-            sub = services.subscription_create(user=request.user, url=url, category=category_id)
+            sub = services.subscription_create(
+                user=request.user, url=url, category=category_id, unread_start=unread_start
+            )
             messages.success(request, _("Subscribed to %(title)s.") % {"title": str(sub)})
             return redirect(f"{reverse('reader')}?show=all&sub={sub.pk}")
         except DiscoveryChoice as exc:
@@ -56,6 +61,8 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         "candidates": candidates,
         "url": url,
         "category_id": category_id,
+        "unread_start": unread_start,
+        "unread_days": settings.NEW_SUBSCRIPTION_UNREAD_DAYS,
     }
     return render(request, "reader/subscriptions.html", context)
 
@@ -151,3 +158,19 @@ def subscription_full_text(request: HttpRequest, subscription_id: int) -> HttpRe
     else:
         messages.success(request, _("Full articles will no longer be fetched for this feed."))
     return redirect(local_next(request, reverse("subscriptions")))
+
+
+@login_required
+@require_POST
+def subscription_unread_older(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """ "Mark them unread" under "N older entries were marked read": the entries the new
+    subscription started with as read become unread (``services.subscription_unread_older``);
+    back to a local ``next`` or the subscription's unread list. 404 for another user's."""
+    count = services.subscription_unread_older(user=request.user, subscription_id=subscription_id)
+    messages.success(
+        request,
+        ngettext("%(n)d older entry marked unread.", "%(n)d older entries marked unread.", count)
+        % {"n": count},
+    )
+    default = f"{reverse('reader')}?show=unread&sub={subscription_id}"
+    return redirect(local_next(request, default))

@@ -1,4 +1,5 @@
-"""/subscriptions/: the list and add form, edit, unsubscribe, bulk actions, retry, full text."""
+"""/subscriptions/: the list and add form, edit, unsubscribe, bulk actions, retry, full text,
+unread the older entries a new subscription started with as read."""
 
 from __future__ import annotations
 
@@ -28,5 +29,10 @@ urlpatterns = [
         "subscriptions/<int:subscription_id>/full-text/",
         views.subscription_full_text,
         name="subscription_full_text",
+    ),
+    path(
+        "subscriptions/<int:subscription_id>/unread-older/",
+        views.subscription_unread_older,
+        name="subscription_unread_older",
     ),
 ]

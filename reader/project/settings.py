@@ -265,6 +265,7 @@ FEED_MIN_INTERVAL = env_int("FEED_MIN_INTERVAL", 15 * 60)  # seconds
 FEED_MAX_INTERVAL = env_int("FEED_MAX_INTERVAL", 24 * 3600)  # seconds
 FEED_RETENTION_DAYS = env_int("FEED_RETENTION_DAYS", 180)
 NEW_SUBSCRIPTION_UNREAD_DAYS = env_int("NEW_SUBSCRIPTION_UNREAD_DAYS", 30)
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 60)  # reader tab's unread-counts poll
 EMBED_EXTRA_HOSTS = env_list("EMBED_EXTRA_HOSTS", [])
 TIDINGS_VERSION = "0.1.0"
 USER_AGENT = f"Tidings/{TIDINGS_VERSION} (+https://github.com/tidings-reader/tidings)"

@@ -19,6 +19,7 @@ from reader.services.marks import (
     entries_set_read,
     entries_set_starred,
     mark_all_read,
+    subscription_unread_older,
 )
 from reader.services.subscriptions import (
     UNSET,
@@ -50,5 +51,6 @@ __all__ = [
     "opml_import_start",
     "subscription_create",
     "subscription_delete",
+    "subscription_unread_older",
     "subscription_update",
 ]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from feeds.models import Entry
 from reader import duplicates, read_state
 from reader.errors import InvalidInput
-from reader.models import EntryState, HiddenEntry
+from reader.models import EntryState, HiddenEntry, Subscription
 from reader.selectors import category_get, subscription_get
 
 #: Most entry ids accepted by one batch call.
@@ -166,3 +166,20 @@ def mark_all_read(
         return read_state.mark_read_up_to(
             cur, user_id=user.pk, scope=scope, scope_params=params, bound=bound, before=before
         )
+
+
+def subscription_unread_older(*, user: Any, subscription_id: int) -> int:
+    """Make unread the older entries a subscription started with as read.
+
+    The one-click answer to "N older entries were marked read"
+    (``reader.read_state.older_read_count``): the entries published before the
+    subscription started become unread and it stops hiding older entries
+    (``read_state.older_entries_unread``). Entries the user marked by hand keep their
+    mark. Returns how many entries became unread. Raises ``NotFound`` for a foreign
+    or unknown subscription.
+    """
+    subscription_get(user=user, subscription_id=subscription_id)
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=subscription_id, user=user)
+        with connection.cursor() as cur:
+            return read_state.older_entries_unread(cur, sub=sub)

@@ -4,7 +4,8 @@ Subscribing (URL cleaning, discovery, the feed's get-or-create and first fetch),
 per-user titles, categories and positions, unsubscribing. Every function takes
 ``user`` and touches only that user's rows; another user's ids are ``NotFound``.
 A new subscription starts its read state as ``reader.read_state`` describes:
-entries published in the last ``NEW_SUBSCRIPTION_UNREAD_DAYS`` days unread.
+entries published in the last ``NEW_SUBSCRIPTION_UNREAD_DAYS`` days unread, or
+everything, or nothing, as the subscriber chooses (``read_state.starting_point``).
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max
 from django.utils import timezone
 
-from feeds.models import Entry
 from feeds.services import (
     FeedAddressInvalid,
     FeedAddressUnreachable,
@@ -30,6 +29,7 @@ from feeds.services import (
     feed_candidates,
     feed_for_url,
 )
+from reader import read_state
 from reader.errors import (
     CategoryExists,
     DiscoveryChoice,
@@ -80,20 +80,6 @@ def feeds_discover(*, url: str) -> list[Any]:
         return feed_candidates(feed_address_clean(url))
 
 
-def _initial_watermark(feed_id: int, unread_since: datetime) -> int:
-    """Highest id below which every entry of the feed is older than ``unread_since``.
-
-    Entries at or below it are read anyway (published before ``unread_since``);
-    starting the watermark there keeps the unread tail short.
-    """
-    agg = Entry.objects.filter(feed_id=feed_id, published_at__gte=unread_since).aggregate(
-        first=Min("id")
-    )
-    if agg["first"] is not None:
-        return agg["first"] - 1
-    return Entry.objects.filter(feed_id=feed_id).aggregate(last=Max("id"))["last"] or 0
-
-
 def subscription_create(
     *,
     user: Any,
@@ -102,24 +88,29 @@ def subscription_create(
     title: str = "",
     discover: bool = True,
     interactive: bool = True,
+    unread_start: str = read_state.START_RECENT,
 ) -> Subscription:
     """Subscribe ``user`` to the feed at ``url`` (a feed URL, or a site URL via autodiscovery).
 
     Reuses the Feed when Tidings already fetches that URL (no second fetch);
     otherwise creates it and enqueues ``feeds.tasks.refresh_feed`` on commit,
     so entries appear within seconds (a failure is then shown by the feed's
-    ``last_error``). Entries published in the last
-    ``settings.NEW_SUBSCRIPTION_UNREAD_DAYS`` days are unread, older ones read.
+    ``last_error``). ``unread_start`` chooses what starts unread
+    (``reader.read_state.starting_point``): ``"recent"`` (default) the entries
+    published in the last ``settings.NEW_SUBSCRIPTION_UNREAD_DAYS`` days, older ones
+    read; ``"all"`` everything; ``"none"`` nothing published before now.
     ``category``: a Category or id of this user (None: Uncategorized). ``title``:
     per-user title ("" follows the feed). ``discover=False`` (OPML import) skips
     discovery and DNS: the URL is taken as the feed's. ``interactive`` sends that first
     refresh to queue ``interactive`` (a person is waiting); OPML imports pass False
     (queue ``feeds``, behind no one's single subscription).
 
-    Raises ``InvalidURL``, ``DiscoveryChoice`` (``.candidates``: FeedCandidate
-    list), ``FeedNotFound``, ``FeedUnreachable``, ``SubscriptionExists``
-    (``.subscription``; API 409), ``NotFound`` (foreign category).
+    Raises ``InvalidInput`` (unknown ``unread_start``), ``InvalidURL``, ``DiscoveryChoice``
+    (``.candidates``: FeedCandidate list), ``FeedNotFound``, ``FeedUnreachable``,
+    ``SubscriptionExists`` (``.subscription``; API 409), ``NotFound`` (foreign category).
     """
+    if unread_start not in read_state.START_CHOICES:
+        raise InvalidInput("Choose recent, all or none for what starts unread.")
     # feeds' front door (feeds.services.address) finds or creates the feed and sends its
     # first fetch when the subscription commits; its errors become the reading app's.
     with _feed_errors_as_reader_errors():
@@ -133,13 +124,18 @@ def subscription_create(
             raise SubscriptionExists("You already follow this feed.", subscription=existing)
         with feed_for_url(url=url, discover=discover, interactive=interactive) as feed:
             now = timezone.now()
-            unread_since = now - timedelta(days=settings.NEW_SUBSCRIPTION_UNREAD_DAYS)
+            read_max_id, unread_since = read_state.starting_point(
+                feed_id=feed.pk,
+                choice=unread_start,
+                now=now,
+                recent_days=settings.NEW_SUBSCRIPTION_UNREAD_DAYS,
+            )
             sub_id = _insert_subscription(
                 user_id=user.pk,
                 feed_id=feed.pk,
                 category_id=category.pk if category else None,
                 title=(title or "").strip()[:512],
-                read_max_id=_initial_watermark(feed.pk, unread_since),
+                read_max_id=read_max_id,
                 unread_since=unread_since,
                 created_at=now,
             )

@@ -1,7 +1,8 @@
-/* Issue 11 part A (H10): "Fetch full article" and "Retry" through the REST API.
- * Without JavaScript both are plain POST forms (reader/fetching_views.py); with it the entry's
+/* "Fetch full article" and "Retry" through the REST API.
+ * Without JavaScript both are plain POST forms (reader/pages/); with it the entry's
  * content is replaced in place by the extracted article (sanitized by the server, like all
- * feed HTML) and a retry stays on the page. Delegated handlers: the reading pane is loaded
+ * feed HTML) and a retry stays on the page, saying that the fetch runs until the live
+ * updates of tidings.js show the new status. Delegated handlers: the reading pane is loaded
  * after page load. */
 (function () {
   "use strict";
@@ -22,6 +23,11 @@
         return data;
       });
     });
+  }
+
+  function fetchingText() {
+    var el = document.getElementById("js-strings");
+    return (el && el.getAttribute("data-fetching")) || "Fetching\u2026";
   }
 
   function say(form, text) {
@@ -55,8 +61,13 @@
       return;
     }
     var id = button && button.getAttribute("data-retry-for");
-    post("subscriptions/" + id + "/retry/").then(function () {
-      say(form, "\u2713");
+    post("subscriptions/" + id + "/retry/").then(function (data) {
+      /* The fetch runs in the background: say so, and let the page's live updates (tidings.js)
+       * show the entries and the new status when it ends. */
+      say(form, fetchingText());
+      document.dispatchEvent(new CustomEvent("tidings:fetch-started", {
+        detail: { subscriptionId: id, lastFetchedAt: data.feed ? data.feed.last_fetched_at : null }
+      }));
     }).catch(function (error) {
       say(form, error.message);
       if (button) { button.disabled = false; }

@@ -509,6 +509,8 @@
       var category = form.querySelector('[name="category"]').value;
       var body = { url: url };
       if (category) { body.category_id = parseInt(category, 10); }
+      var start = form.querySelector('[name="unread_start"]');
+      if (start && start.value) { body.unread_start = start.value; }
       var button = $('button[type="submit"]', form);
       button.disabled = true;
       if (status) { status.textContent = str("looking"); status.hidden = false; }
@@ -610,6 +612,141 @@
     });
   }
 
+  /* ---- Live updates -------------------------------------------------- */
+  /* A light poll of /api/v1/unread-counts/ with If-None-Match (an unchanged answer is an
+   * empty 304): once a minute (data-live-seconds) while the tab is visible, never while it
+   * is hidden; every 2 s while a fetch the user started runs (?watch= adds its state).
+   * When that fetch ends, the parts of the page that show it are rendered again by the
+   * server (the same page, fetched in the background) and swapped in. Without JavaScript
+   * the page says that the fetch runs and offers a reload. */
+  var live = { etag: "", timer: null, last: 0, watches: {}, busy: false };
+  var FAST_MS = 2000;
+  var WATCH_MS = 120000;
+  function idleMs() {
+    var el = $("[data-live-seconds]");
+    var seconds = el ? parseFloat(el.getAttribute("data-live-seconds")) : 0;
+    return seconds > 0 ? seconds * 1000 : 0;
+  }
+  function watching() { return Object.keys(live.watches); }
+  function liveSchedule() {
+    clearTimeout(live.timer);
+    live.timer = null;
+    if (doc.hidden) { return; }
+    var wait = watching().length ? FAST_MS : idleMs();
+    if (!wait) { return; }
+    var due = Math.max(0, live.last + wait - Date.now());
+    live.timer = setTimeout(livePoll, due);
+  }
+  function applyCounts(data) {
+    (data.subscriptions || []).forEach(function (row) { setCount("sub-" + row.id, row.unread); });
+    (data.categories || []).forEach(function (row) { if (row.id !== null) { setCount("cat-" + row.id, row.unread); } });
+    setCount("unread", data.total || 0);
+    setCount("starred", data.starred || 0);
+    updateTitle();
+  }
+  function livePoll() {
+    if (live.busy || doc.hidden) { liveSchedule(); return; }
+    live.busy = true;
+    live.last = Date.now();
+    var ids = watching();
+    var headers = { Accept: "application/json" };
+    if (live.etag) { headers["If-None-Match"] = live.etag; }
+    var path = API + "unread-counts/" + (ids.length ? "?watch=" + ids.join(",") : "");
+    fetch(path, { credentials: "same-origin", cache: "no-store", headers: headers }).then(function (response) {
+      if (response.status === 304 || !response.ok) { return null; }
+      live.etag = response.headers.get("ETag") || "";
+      return response.json();
+    }).then(function (data) {
+      if (data) {
+        applyCounts(data);
+        (data.fetches || []).forEach(fetchProgress);
+      }
+      ids.forEach(function (id) {  /* gave up waiting (or not the user's): stop fast polling */
+        var watch = live.watches[id];
+        if (watch && Date.now() - watch.started > WATCH_MS) { delete live.watches[id]; }
+      });
+    }).catch(function () { /* offline: try again at the next tick */ }).then(function () {
+      live.busy = false;
+      liveSchedule();
+    });
+  }
+  function fetchProgress(state) {
+    var watch = live.watches[state.id];
+    if (!watch || !state.last_fetched_at || state.last_fetched_at === watch.before) { return; }
+    delete live.watches[state.id];
+    live.etag = "";
+    refreshParts(state.id);
+  }
+  /* Render the page again in the background and swap in what a finished fetch changes. */
+  function refreshParts(subId) {
+    var url = new URL(window.location.href);
+    url.searchParams.set("opened", "1");  /* never marks the open entry read again */
+    var parts = reader ? [".pane-sidebar", ".pane-list"] : ["#sub-" + subId];
+    return fetch(url.toString(), { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      parts.forEach(function (sel) {
+        var now = $(sel);
+        var next = fresh.querySelector(sel);
+        if (now && next) { now.innerHTML = next.innerHTML; }
+      });
+      if (reader) {
+        var view = currentView();
+        var item = view && itemFor(view.getAttribute("data-entry-id"));
+        if (item) { select(item); }
+        updateTitle();
+      }
+      hideBrokenThumbs();
+      doc.dispatchEvent(new CustomEvent("tidings:parts-refreshed", { detail: { subscriptionId: subId } }));
+    }).catch(function () { /* the reload link stays */ });
+  }
+  /* Wait for the fetch of subscription ``id``: done when its feed's last_fetched_at differs
+   * from ``before`` (null: never fetched). */
+  function watchFetch(id, before) {
+    if (!id) { return; }
+    live.watches[id] = { before: before || null, started: Date.now() };
+    live.last = 0;
+    liveSchedule();
+  }
+  function initLive() {
+    $$("[data-fetch-pending]").forEach(function (el) { watchFetch(el.getAttribute("data-fetch-pending"), null); });
+    doc.addEventListener("tidings:fetch-started", function (event) {
+      var detail = event.detail || {};
+      watchFetch(String(detail.subscriptionId), detail.lastFetchedAt);
+    });
+    doc.addEventListener("visibilitychange", function () {
+      if (doc.hidden) { clearTimeout(live.timer); live.timer = null; } else { liveSchedule(); }
+    });
+    live.last = Date.now();  /* the page itself is fresh */
+    if (watching().length) { live.last = 0; }
+    liveSchedule();
+  }
+
+  /* ---- Thumbnails that fail to load are hidden (no broken-image box) ---- */
+  function hideBrokenThumbs() {
+    $$("img.e-thumb").forEach(function (img) {
+      if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) { img.hidden = true; }
+    });
+  }
+  function initThumbs() {
+    doc.addEventListener("error", function (event) {
+      var img = event.target;
+      if (img && img.tagName === "IMG" && img.classList.contains("e-thumb")) { img.hidden = true; }
+    }, true);
+    hideBrokenThumbs();
+  }
+
+  /* ---- Time zone: the browser's zone preselected while the user has the default ---- */
+  function initTimeZone() {
+    var select = $("select[data-browser-zone]");
+    if (!select) { return; }
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    if (zone && select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]')) { select.value = zone; }
+  }
+
   /* ---- Keyboard shortcuts ------------------------------------------- */
   function typing(target) {
     var tag = target.tagName;
@@ -671,6 +808,9 @@
     initImport();
     initSubscriptions();
     initAddSubscription();
+    initThumbs();
+    initTimeZone();
+    initLive();
     doc.addEventListener("keydown", onKey);
   }
 
