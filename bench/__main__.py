@@ -18,6 +18,7 @@ MODULES = [
     "bench.compat",  # Google Reader / Fever id sets at 10,000 ids
     "bench.credentials",  # Bearer and HTTP Basic on /api/v1/me/: first call, then p50/p95
     "bench.pages",  # web pages: server time for a user with 200 subscriptions
+    "bench.poll",  # the reader tab's live poll of unread counts: 200 and 304
     "bench.load",  # H15: 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
 ]
 
