@@ -386,6 +386,8 @@
         if (sel) { sel.scrollIntoView({ block: "nearest" }); }
         return;
       }
+      var refresh = event.target.closest('[data-action="refresh"]');
+      if (refresh) { event.preventDefault(); refreshNow(refresh); return; }
       var showSide = event.target.closest('[data-action="show-sidebar"]');
       if (showSide) { event.preventDefault(); setPane("sidebar"); return; }
       var copy = event.target.closest('[data-action="copy-link"]');
@@ -701,6 +703,20 @@
       hideBrokenThumbs();
       doc.dispatchEvent(new CustomEvent("tidings:parts-refreshed", { detail: { subscriptionId: subId } }));
     }).catch(function () { /* the reload link stays */ });
+  }
+  /* "Refresh" in the list head: in a subscription, fetch its feed now (the REST "refresh now",
+   * which answers when the fetch is done), then show the list again; elsewhere, show the list
+   * and counts again without reloading the page. Without JavaScript it is a plain reload. */
+  function refreshNow(link) {
+    if (link.getAttribute("aria-busy") === "true") { return; }
+    var subId = link.getAttribute("data-sub-id");
+    link.setAttribute("aria-busy", "true");
+    var work = subId ? api("POST", "subscriptions/" + subId + "/refresh/").then(function (result) {
+      if (result.error) { toast(result.error, "error"); }
+    }) : Promise.resolve();
+    work.catch(fail).then(function () { return refreshParts(subId); }).then(function () {
+      link.removeAttribute("aria-busy");
+    });
   }
   /* Wait for the fetch of subscription ``id``: done when its feed's last_fetched_at differs
    * from ``before`` (null: never fetched). */

@@ -192,3 +192,23 @@ def test_time_zones_are_grouped_and_the_browsers_zone_is_preselected(browser, li
         expect(page.page.locator("select[name=timezone]")).to_have_value("Europe/Paris")
     finally:
         context.close()
+
+
+def test_refresh_in_a_subscription_fetches_it_and_shows_the_new_entries(open_page, fetch_loopback):
+    """The list head's Refresh fetches the feed now (REST "refresh now") and swaps in the list."""
+    server = fetch_loopback
+    server.add_route("/live/refresh.xml", body=rss("Refreshed", items=3), headers=RSS)
+    user = make_reader("refresher")
+    sub = seed_subscription(user, "To refresh", entries=1)
+    Feed.objects.filter(pk=sub.feed_id).update(
+        url=server.url("/live/refresh.xml", host="127.0.0.1")
+    )
+    page = open_page()
+    page.login("refresher")
+    page.go(f"/reader/?show=all&sub={sub.pk}")
+    page.page.evaluate("window.__sameDocument = true")
+    expect(page.page.locator(".entry-item")).to_have_count(1)
+    page.page.click(".list-head [data-action=refresh]")
+    expect(page.page.locator(".entry-item")).to_have_count(4)
+    expect(page.page.locator(f'[data-count-for="sub-{sub.pk}"]')).to_have_text("4")
+    assert page.page.evaluate("window.__sameDocument === true"), "the page was reloaded"
