@@ -81,7 +81,10 @@ def feed_address_clean(url: str) -> str:
         raise FeedAddressInvalid(f"{url[:200]} is a path, not a full web address.")
     if url and "://" not in url and not url.lower().startswith(("javascript:", "data:")):
         url = "https://" + url.lstrip("/")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unbalanced "[": "Invalid IPv6 URL"
+        raise FeedAddressInvalid("Enter a web address starting with http:// or https://.") from exc
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > 2048:
         raise FeedAddressInvalid("Enter a web address starting with http:// or https://.")
     try:  # the fetcher's cleaning (case, default port, empty path), so lookups match

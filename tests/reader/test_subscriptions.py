@@ -58,7 +58,8 @@ def test_subscribing_twice_is_subscription_exists_with_the_row(alice):
 
 
 @pytest.mark.parametrize(
-    "url", ["", "ftp://a.example.org/f", "javascript:alert(1)", "http://", "http://127.0.0.1/x"]
+    "url",
+    ["", "ftp://a.example.org/f", "javascript:alert(1)", "http://", "http://127.0.0.1/x", "["],
 )
 def test_bad_urls_are_refused(alice, url):
     with pytest.raises(InvalidURL):
