@@ -23,6 +23,7 @@ adjacent positions (``'包邮' <-> '邮快'``), a one-letter word a prefix
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -194,27 +195,57 @@ def _fts5_string(text: str, prefix: bool = False) -> str:
     return '"' + text.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
-def _fts5_phrase(text: str) -> str:
-    """FTS5 phrase matching ``text`` in the bigram document; "" when nothing is left to match.
-
-    Like ``_cjk_tsquery``: a CJK run of n >= 2 letters is its bigrams, followed by its last
-    letter when more of the phrase follows (the document's run ends there too); a one-letter
-    run is that letter, a prefix when it ends the phrase. Other words are FTS5 strings.
-    """
-    pieces = _CJK_RUN.findall(text)
-    parts: list[str] = []
-    for i, (run, other) in enumerate(pieces):
-        last = i == len(pieces) - 1
-        if run and len(run) == 1:
-            parts.append(_fts5_string(run, prefix=last))
-        elif run:
-            tokens = [run[j : j + 2] for j in range(len(run) - 1)]
-            if not last:
-                tokens.append(run[-1])
-            parts.append(_fts5_string(" ".join(tokens)))
-        elif _HAS_WORD_CHAR.search(other):
-            parts.append(_fts5_string(other))
+def _fts5_render(segments: list[tuple[bool, str]]) -> str:
+    parts = []
+    for i, (is_cjk, text) in enumerate(segments):
+        last = i == len(segments) - 1
+        if not is_cjk:
+            parts.append(_fts5_string(text))
+        elif len(text) == 1:
+            parts.append(_fts5_string(text, prefix=last))
+        else:
+            tokens = [text[j : j + 2] for j in range(len(text) - 1)]
+            parts.append(_fts5_string(" ".join(tokens if last else [*tokens, text[-1]])))
     return " + ".join(parts)
+
+
+def _fts5_phrase(text: str) -> str:
+    """FTS5 expression matching ``text`` as a phrase of the bigram document; "" if nothing to match.
+
+    As ``_cjk_tsquery``: a CJK run of n >= 2 letters is its bigrams, followed by its last
+    letter when more of the phrase follows (the document's run ends there too); a one-letter
+    run is that letter, a prefix when it ends the phrase; other words are FTS5 strings. Two
+    CJK runs separated by spaces or punctuation only (``"北京 旅游"``) may be one run in the
+    text (``北京旅游``) or two (``北京，旅游``), which PostgreSQL matches with a gap (``<2>``):
+    here each reading is a phrase of its own, ORed (every combination up to three such
+    junctions; beyond that all joined or all apart).
+    """
+    segments: list[tuple[bool, str]] = []
+    for run, other in _CJK_RUN.findall(text):
+        if run:
+            segments.append((True, run))
+        elif _HAS_WORD_CHAR.search(other):
+            segments.append((False, other))
+    if not segments:
+        return ""
+    junctions = [i for i in range(len(segments) - 1) if segments[i][0] and segments[i + 1][0]]
+    if len(junctions) <= 3:
+        choices = list(itertools.product((False, True), repeat=len(junctions)))
+    else:
+        choices = [(False,) * len(junctions), (True,) * len(junctions)]
+    readings = []
+    for choice in choices:
+        joined = {i for i, join in zip(junctions, choice, strict=True) if join}
+        merged: list[tuple[bool, str]] = []
+        for i, segment in enumerate(segments):
+            if i - 1 in joined:
+                merged[-1] = (True, merged[-1][1] + segment[1])
+            else:
+                merged.append(segment)
+        readings.append(_fts5_render(merged))
+    if len(readings) == 1:
+        return readings[0]
+    return "(" + " OR ".join(f"({r})" for r in readings) + ")"
 
 
 def fts5_match(terms: list[Term]) -> tuple[str, str]:

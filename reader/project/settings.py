@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
-from dotenv import load_dotenv
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
 
 from reader.project.env import env_bool, env_int, env_list, env_str
 

@@ -144,7 +144,7 @@ class Command(BaseCommand):
         self.stdout.write(f"    ({time.monotonic() - started:.1f} s)")
 
     def when_changed(self, name: str, digest, *, outputs_present: bool, run) -> None:
-        """Run ``run`` unless the stored digest of ``name`` equals ``digest()`` and outputs exist."""
+        """Run ``run`` unless the stored digest of ``name`` is ``digest()`` and outputs exist."""
         stamp = self.stamps / f"{name}.sha256"
         current = digest()
         previous = stamp.read_text().strip() if stamp.exists() else ""
