@@ -1,5 +1,6 @@
 # Tidings: `make run` starts the service on the embedded default; `make test` runs the checks.
 PY := .venv/bin/python
+RUN_ADDR ?= 127.0.0.1:8000
 export TIDINGS_DEV ?= 1
 
 .PHONY: run test lint fmt bench check-deploy clean
@@ -15,7 +16,7 @@ export TIDINGS_DEV ?= 1
 # run_all prints how long this took until the site answered.
 run: .venv/.installed
 	@TIDINGS_RUN_STARTED=$$(date +%s.%N) && export TIDINGS_RUN_STARTED && \
-	  $(PY) manage.py prepare_run && $(PY) manage.py run_all
+	  $(PY) manage.py prepare_run && $(PY) manage.py run_all --addr $(RUN_ADDR)
 
 lint: .venv/.installed
 	$(PY) -m ruff check .

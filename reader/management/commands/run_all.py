@@ -47,7 +47,7 @@ class Command(BaseCommand):
         var = settings.VAR_DIR
         var.mkdir(parents=True, exist_ok=True)
         commands = {
-            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "web": [python, "manage.py", "runserver", addr, "--noreload", "--skip-checks"],
             "worker": [  # niced: pages stay quick while feeds are ingested
                 "nice", "-n", "10", python, "-m", "celery", "-A", "reader.project", "worker",
                 "-Q", "interactive,feeds,default",
