@@ -7,7 +7,9 @@ A heartbeat row (``reader.models.Heartbeat``) carries the identity ("hostname:pi
 start time of the process that wrote it. It is not "ok" when it is older than
 ``HEARTBEAT_MAX_AGE``, when its process marked it stopped (the worker does on its shutdown
 signal), or when it started before the current ``make run`` (the row ``run`` that
-``run_all`` writes): a worker killed in an earlier run does not count as alive. A 503 is
+``run_all`` writes): a worker killed in an earlier run does not count as alive. With several
+workers the row names the last one to beat; when that one stops, /healthz fails until another
+beats again (within ``reader.project.celery.HEARTBEAT_SECONDS``, 15 s). A 503 is
 expected while the service starts, so it is logged at INFO (logger ``django.request``), not
 as Django's ERROR for a 5xx.
 """
