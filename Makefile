@@ -1,5 +1,6 @@
 # Tidings: `make run` starts the service on the embedded default; `make test` runs the checks.
 PY := .venv/bin/python
+RUN_ADDR ?= 127.0.0.1:8000
 export TIDINGS_DEV ?= 1
 
 .PHONY: run test lint fmt bench check-deploy clean
@@ -11,17 +12,11 @@ export TIDINGS_DEV ?= 1
 	@$(PY) -m pip install -q -e ".[dev]"
 	@touch $@
 
+# Translations and static files are rebuilt only when their inputs changed (prepare_run);
+# run_all prints how long this took until the site answered.
 run: .venv/.installed
-	@$(PY) manage.py compile_translations
-	@echo "==> Collecting static files"
-	@$(PY) manage.py collectstatic --no-input -v0
-	@echo "==> Migrating the database"
-	@$(PY) manage.py migrate --no-input -v0
-	@echo "==> Loading the directory of recommended sources"
-	@$(PY) manage.py load_directory
-	@echo "==> Checking the admin account"
-	@$(PY) manage.py ensure_admin
-	@$(PY) manage.py run_all
+	@TIDINGS_RUN_STARTED=$$(date +%s.%N) && export TIDINGS_RUN_STARTED && \
+	  $(PY) manage.py prepare_run && $(PY) manage.py run_all --addr $(RUN_ADDR)
 
 lint: .venv/.installed
 	$(PY) -m ruff check .
@@ -34,7 +29,9 @@ fmt: .venv/.installed
 test: .venv/.installed
 	$(PY) -m ruff check .
 	.venv/bin/lint-imports
-	$(PY) manage.py makemigrations --check --dry-run
+	@# Quiet when the database does not exist yet: the check compares models and migration files.
+	$(PY) -W "ignore:Got an error checking a consistent migration history:RuntimeWarning" \
+	  manage.py makemigrations --check --dry-run
 	$(PY) manage.py compile_translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -14,5 +14,7 @@ class ReaderConfig(AppConfig):
             signals,  # noqa: F401  (connects the feed_merged receiver)
         )
         from reader.interest import SubscriptionInterest
+        from reader.search_index_sqlite import connect_receivers
 
         interest.register(SubscriptionInterest())
+        connect_receivers(self)

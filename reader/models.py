@@ -145,10 +145,21 @@ class ImportJob(models.Model):
 
 
 class Heartbeat(models.Model):
-    """Last time a background process (worker, beat) was seen alive; read by /healthz."""
+    """Last time a background process (worker, beat) was seen alive; read by /healthz.
+
+    ``identity`` names the process that wrote the row ("hostname:pid", "" when unknown),
+    ``started_at`` when it started, ``stopped_at`` when it stopped on a shutdown signal
+    (None while it runs). The row ``run`` records when ``make run`` (run_all) started.
+    """
+
+    #: Name of the row that ``run_all`` writes when ``make run`` starts its processes.
+    RUN = "run"
 
     name = models.CharField(max_length=64, primary_key=True)
     seen_at = models.DateTimeField()
+    identity = models.CharField(max_length=128, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
 
 
 # --- Rules, hidden entries and saved views (issue 11, part B: H11) -------------

@@ -1,8 +1,13 @@
-"""Search conditions over entries (alias ``e``): PostgreSQL full text + CJK bigrams, SQLite LIKE.
+"""Search conditions over entries (alias ``e``): full text + CJK bigrams, PostgreSQL or SQLite.
 
 Query syntax (parsed by ``parse_query``): words must all match; ``"a phrase"``
 matches the words in order; a leading ``-`` excludes a word or phrase; ``OR``
-between words is passed to PostgreSQL's ``websearch_to_tsquery``.
+between words matches either (PostgreSQL's ``websearch_to_tsquery`` rules: ``a OR b c``
+is ``(a OR b) AND c``). Words are whole words, case-insensitive, without stemming.
+
+SQLite matches the same document through the FTS5 table ``reader_entry_fts``
+(``reader.search_index_sqlite``): ``fts5_match`` writes the query in FTS5 syntax, CJK
+words as phrases of bigrams as below.
 
 PostgreSQL matches the stored ``feeds_entry.search_tsv`` (migration reader 0007,
 GIN index ``reader_entry_search_idx``): ``to_tsvector('simple', ...)`` of the
@@ -18,6 +23,7 @@ adjacent positions (``'包邮' <-> '邮快'``), a one-letter word a prefix
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -171,7 +177,7 @@ def condition_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
     """SQL condition (no leading AND) matching entries ``e`` for ``q``, and its parameters.
 
     PostgreSQL: ``e.search_tsv @@ tsquery`` (GIN index ``reader_entry_search_idx``).
-    Other databases: case-insensitive substring tests of title, content and summary.
+    SQLite: ``e.id`` in (or, for exclusions only, not in) the FTS5 matches of ``fts5_match``.
     An empty or unparseable query gives a condition matching nothing.
     """
     terms = parse_query(q)
@@ -185,23 +191,104 @@ def condition_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:
     return f"{TSV} @@ {query[0]}", query[1]
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _fts5_string(text: str, prefix: bool = False) -> str:
+    return '"' + text.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def _fts5_render(segments: list[tuple[bool, str]]) -> str:
+    parts = []
+    for i, (is_cjk, text) in enumerate(segments):
+        last = i == len(segments) - 1
+        if not is_cjk:
+            parts.append(_fts5_string(text))
+        elif len(text) == 1:
+            parts.append(_fts5_string(text, prefix=last))
+        else:
+            tokens = [text[j : j + 2] for j in range(len(text) - 1)]
+            parts.append(_fts5_string(" ".join(tokens if last else [*tokens, text[-1]])))
+    return " + ".join(parts)
+
+
+def _fts5_phrase(text: str) -> str:
+    """FTS5 expression matching ``text`` as a phrase of the bigram document; "" if nothing to match.
+
+    As ``_cjk_tsquery``: a CJK run of n >= 2 letters is its bigrams, followed by its last
+    letter when more of the phrase follows (the document's run ends there too); a one-letter
+    run is that letter, a prefix when it ends the phrase; other words are FTS5 strings. Two
+    CJK runs separated by spaces or punctuation only (``"北京 旅游"``) may be one run in the
+    text (``北京旅游``) or two (``北京，旅游``), which PostgreSQL matches with a gap (``<2>``):
+    here each reading is a phrase of its own, ORed (every combination up to three such
+    junctions; beyond that all joined or all apart).
+    """
+    segments: list[tuple[bool, str]] = []
+    for run, other in _CJK_RUN.findall(text):
+        if run:
+            segments.append((True, run))
+        elif _HAS_WORD_CHAR.search(other):
+            segments.append((False, other))
+    if not segments:
+        return ""
+    junctions = [i for i in range(len(segments) - 1) if segments[i][0] and segments[i + 1][0]]
+    if len(junctions) <= 3:
+        choices = list(itertools.product((False, True), repeat=len(junctions)))
+    else:
+        choices = [(False,) * len(junctions), (True,) * len(junctions)]
+    readings = []
+    for choice in choices:
+        joined = {i for i, join in zip(junctions, choice, strict=True) if join}
+        merged: list[tuple[bool, str]] = []
+        for i, segment in enumerate(segments):
+            if i - 1 in joined:
+                merged[-1] = (True, merged[-1][1] + segment[1])
+            else:
+                merged.append(segment)
+        readings.append(_fts5_render(merged))
+    if len(readings) == 1:
+        return readings[0]
+    return "(" + " OR ".join(f"({r})" for r in readings) + ")"
+
+
+def fts5_match(terms: list[Term]) -> tuple[str, str]:
+    """``(wanted, excluded)`` FTS5 expressions for ``terms`` (``parse_query``); "" when none.
+
+    ``wanted`` ANDs the groups of words and phrases (``OR`` joins neighbours into one
+    group, as ``websearch_to_tsquery`` does); ``excluded`` ORs the ``-`` terms.
+    """
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    join_next = False
+    for term in terms:
+        if term.text == "OR" and not term.phrase:
+            join_next = bool(groups)
+            continue
+        phrase = _fts5_phrase(term.text)
+        if not phrase:
+            join_next = False
+        elif term.exclude:
+            excluded.append(phrase)
+            join_next = False
+        elif join_next:
+            groups[-1].append(phrase)
+            join_next = False
+        else:
+            groups.append([phrase])
+    wanted = " AND ".join("(" + " OR ".join(group) + ")" for group in groups)
+    return wanted, " OR ".join(excluded)
+
+
+#: Entry ids whose document matches an FTS5 expression (SQLite, ``reader.search_index_sqlite``).
+_FTS_IDS = "SELECT rowid FROM reader_entry_fts WHERE reader_entry_fts MATCH %s"
 
 
 def _sqlite_condition(terms: list[Term]) -> tuple[str, list[str]]:
-    sql, params = [], []
-    for t in terms:
-        if t.text == "OR" and not t.phrase:
-            continue
-        match = (
-            "(e.title LIKE %s ESCAPE '\\' OR e.content LIKE %s ESCAPE '\\' "
-            "OR e.summary LIKE %s ESCAPE '\\')"
-        )
-        sql.append(f"NOT {match}" if t.exclude else match)
-        params += [_like(t.text)] * 3
-    return "(" + " AND ".join(sql or ["1 = 0"]) + ")", params
+    wanted, excluded = fts5_match(terms)
+    if wanted and excluded:
+        return f"e.id IN ({_FTS_IDS})", [f"({wanted}) NOT ({excluded})"]
+    if wanted:
+        return f"e.id IN ({_FTS_IDS})", [wanted]
+    if excluded:
+        return f"e.id NOT IN ({_FTS_IDS})", [excluded]
+    return "1 = 0", []
 
 
 def rank_sql(q: str, *, vendor: str) -> tuple[str, list[str]]:

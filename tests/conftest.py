@@ -41,10 +41,11 @@ def shared_path(*parts: str) -> Path:
 
 requires_postgres = pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="needs PostgreSQL (DATABASE_URL unset and none on 127.0.0.1:5432)",
+    reason="needs PostgreSQL (none given or on 127.0.0.1:5432, or TIDINGS_TEST_BACKEND=sqlite)",
 )
 requires_redis = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="needs Redis (REDIS_URL unset and none on 127.0.0.1:6379)"
+    not settings.REDIS_URL,
+    reason="needs Redis (none given or on 127.0.0.1:6379, or REDIS_URL= or a forced SQLite)",
 )
 
 

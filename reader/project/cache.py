@@ -8,11 +8,16 @@ writes are dropped, ``add`` reports "not added" and ``incr`` "no such key" (as f
 cache), and one WARNING a minute is logged (logger ``tidings.cache``). Short socket timeouts
 (settings, OPTIONS) keep a vanished server from stalling requests. Used as
 ``CACHES["default"]["BACKEND"]`` when REDIS_URL is set (reader/project/settings.py).
+
+``clear()`` deletes the keys under this cache's ``KEY_PREFIX`` only (SCAN + DEL), not the
+whole Redis database with Django's FLUSHDB: the broker's queues, and the data of another
+installation or test run sharing the database (``REDIS_KEY_PREFIX``), stay.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -87,3 +92,26 @@ class FailSoftRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = FailSoftRedisCacheClient
+
+    def clear(self) -> bool:
+        """Delete every key of this cache (``KEY_PREFIX:*``); True, or False if Redis is down.
+
+        Without a ``KEY_PREFIX`` this is Django's FLUSHDB of the whole database.
+        """
+        if not self.key_prefix:
+            return self._cache.clear()
+        client = self._cache.get_client(write=True)
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix) + ":*"
+        try:
+            batch = []
+            for key in client.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    client.delete(*batch)
+                    batch = []
+            if batch:
+                client.delete(*batch)
+        except self._cache._errors() as exc:
+            _unavailable("clear", exc)
+            return False
+        return True

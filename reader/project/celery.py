@@ -23,6 +23,7 @@ idempotent. Scale out by running more workers on the same broker.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -65,28 +66,47 @@ HEARTBEAT_SECONDS = 15.0
 
 
 class WorkerHeartbeat(bootsteps.StartStopStep):
-    """Records a heartbeat row every HEARTBEAT_SECONDS while the worker runs (for /healthz)."""
+    """Records a heartbeat row every HEARTBEAT_SECONDS while the worker runs (for /healthz).
+
+    The row names this worker ("hostname:pid") and its start time; on shutdown (warm or
+    cold) the worker marks it stopped, so /healthz fails at once instead of trusting the
+    last beat for HEARTBEAT_MAX_AGE.
+    """
 
     requires = {"celery.worker.components:Timer"}
 
     def __init__(self, worker, **kwargs):
         super().__init__(worker, **kwargs)
         self.tref = None
+        self.started_at = None
 
     def start(self, worker):
-        _worker_heartbeat()
-        self.tref = worker.timer.call_repeatedly(HEARTBEAT_SECONDS, _worker_heartbeat)
+        from django.utils import timezone
+
+        self.started_at = timezone.now()
+        beat = functools.partial(_worker_heartbeat, self.started_at)
+        beat()
+        self.tref = worker.timer.call_repeatedly(HEARTBEAT_SECONDS, beat)
 
     def stop(self, worker):
         if self.tref is not None:
             self.tref.cancel()
             self.tref = None
+        if self.started_at is not None:
+            self.started_at = None
+            _worker_stopped()
+
+    def terminate(self, worker):
+        self.stop(worker)
+
+    def shutdown(self, worker):
+        self.stop(worker)
 
 
 app.steps["worker"].add(WorkerHeartbeat)
 
 
-def _worker_heartbeat() -> None:
+def _worker_heartbeat(started_at=None) -> None:
     """Record the worker's heartbeat from its main process; never raises.
 
     A database outage must not kill the worker at start-up ("Unrecoverable error"), and a
@@ -94,18 +114,31 @@ def _worker_heartbeat() -> None:
     nothing else runs Django's connection health check (CONN_HEALTH_CHECKS) in this process.
     """
     # Imported here: this module loads with the settings, before Django's app registry is ready.
-    from reader.project.health import heartbeat_record
+    from reader.project.health import heartbeat_record, process_identity
 
     try:
         close_old_connections()
-        heartbeat_record(name="worker")
+        heartbeat_record(name="worker", identity=process_identity(), started_at=started_at)
     except Exception as exc:  # the next beat retries
         logging.getLogger("tidings.worker").warning("worker heartbeat not recorded: %s", exc)
+
+
+def _worker_stopped() -> None:
+    """Mark this worker's heartbeat stopped (if it wrote the row last); never raises."""
+    from reader.project.health import heartbeat_stopped, process_identity
+
+    try:
+        close_old_connections()
+        heartbeat_stopped("worker", process_identity())
+    except Exception as exc:
+        logging.getLogger("tidings.worker").warning("worker stop not recorded: %s", exc)
 
 
 @beat_init.connect
 def _beat_started(sender=None, **kwargs) -> None:
     # Imported here: this module loads with the settings, before Django's app registry is ready.
-    from reader.project.health import heartbeat_record
+    from django.utils import timezone
 
-    heartbeat_record(name="beat")
+    from reader.project.health import heartbeat_record, process_identity
+
+    heartbeat_record(name="beat", identity=process_identity(), started_at=timezone.now())

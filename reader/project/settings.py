@@ -5,6 +5,12 @@ the README). With no DATABASE_URL the data lives in a SQLite file under var/;
 with no REDIS_URL Celery uses kombu's filesystem transport under var/broker/, so
 `make run` needs no server. Production (DEBUG off) refuses to start with the
 development SECRET_KEY.
+
+Local settings: variables in ``var/tidings.env`` (``LOCAL_ENV_FILE``, dotenv format read by
+python-dotenv; ``make run`` creates it with comments) are added to the environment before any
+value is read; a variable already in the environment wins over the file. With an https
+``SITE_URL`` the secure defaults (HSTS, SSL redirect behind ``X-Forwarded-Proto``, secure
+cookies) are on unless their variables turn them off.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
 
 from reader.project.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]  # the checkout: reader/project/settings.py
 VAR_DIR = Path(env_str("TIDINGS_VAR_DIR", str(BASE_DIR / "var")))
+#: Local settings kept across runs (dotenv format); the environment wins over the file.
+LOCAL_ENV_FILE = VAR_DIR / "tidings.env"
+load_dotenv(LOCAL_ENV_FILE, override=False)
 
 DEV_SECRET_KEY = "dev-insecure-tidings-secret-key-change-me-in-production-0123456789"  # noqa: S105 (refused outside dev mode)
 SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
@@ -112,6 +122,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker (Celery) -------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Prepended to every Redis key of the broker and the cache, so that several installations (or
+# test runs of several checkouts) can share one Redis database; empty: keys as they were.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -134,7 +147,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "tidings",
+            "KEY_PREFIX": f"{REDIS_KEY_PREFIX}tidings",
         }
     }
 else:
@@ -239,16 +252,21 @@ SPECTACULAR_SETTINGS = {
 # REST API: DB sessions that treat a malformed cookie (e.g. a NUL byte) as no session.
 SESSION_ENGINE = "reader.project.sessions"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or DEV_MODE))
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not (DEBUG or DEV_MODE))
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# With an https SITE_URL (a deployment behind TLS) every secure default is on: `check --deploy`
+# is clean with the README's production variables. Each can be turned off by its variable.
+SITE_IS_HTTPS = SITE_URL.startswith("https://")
+_secure_cookies = SITE_IS_HTTPS or not (DEBUG or DEV_MODE)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _secure_cookies)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _secure_cookies)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SITE_IS_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SITE_IS_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SITE_IS_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SITE_IS_HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("USE_X_FORWARDED_PROTO", False):
+# TLS ends at the reverse proxy: it tells the scheme, so the SSL redirect does not loop.
+if env_bool("USE_X_FORWARDED_PROTO", SITE_IS_HTTPS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Feed pipeline ----------------------------------------------------------
@@ -341,6 +359,8 @@ if REDIS_URL:
             1, min(10, CELERY_VISIBILITY_TIMEOUT // 4 // _restore_every)
         ),
     }
+    if REDIS_KEY_PREFIX:
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = REDIS_KEY_PREFIX
 
 # --- Rules and saved views ---------------------------------
 # Time limit, in seconds, of one rule's regular expression on one entry field (reader.rules);

@@ -1,18 +1,40 @@
 """Settings for the test suite.
 
-Tests use DATABASE_URL and REDIS_URL when set. When unset they use PostgreSQL
-and Redis on their default local ports if reachable, and otherwise fall back
-to SQLite and the filesystem broker. With CI=true a missing PostgreSQL or Redis
-is an error, never a fallback. `tests/conftest.py` prints which backend ran.
+Backends, in order:
+
+- ``TIDINGS_TEST_BACKEND=sqlite``: SQLite and the filesystem broker, even when PostgreSQL
+  and Redis answer (a ``DATABASE_URL``/``REDIS_URL`` naming a server is ignored);
+- ``DATABASE_URL`` / ``REDIS_URL`` when given; set but empty (``REDIS_URL=``) means "no
+  server": SQLite, or the filesystem broker;
+- otherwise PostgreSQL and Redis on their default local ports when reachable, with names
+  unique to this checkout (``checkout_id``: a hash of its path): database
+  ``tidings_<id>`` (pytest-django's test database ``test_tidings_<id>``) and Redis db 15
+  with every key under ``REDIS_KEY_PREFIX=test-<id>:``, so two checkouts on one machine
+  never touch each other's data;
+- else SQLite and the filesystem broker in a temporary folder.
+
+With CI=true a missing PostgreSQL or Redis is an error, never a fallback, unless
+``TIDINGS_TEST_BACKEND=sqlite`` asks for it. Child processes (worker, live server) inherit
+the chosen values through the environment. ``tests/conftest.py`` prints which backend ran.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import socket
 import tempfile
+from pathlib import Path
+
+#: The checkout these settings belong to (reader/project/settings_test.py -> the checkout).
+CHECKOUT_DIR = Path(__file__).resolve().parents[2]
+
+
+def checkout_id(path: Path | str) -> str:
+    """Eight hex digits naming the checkout at ``path`` (SHA-256 of its resolved path)."""
+    return hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:8]
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -23,14 +45,28 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-if not os.environ.get("DATABASE_URL") and _reachable("127.0.0.1", 5432):
-    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/tidings"
-if not os.environ.get("REDIS_URL") and _reachable("127.0.0.1", 6379):
-    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
-if os.environ.get("CI", "").lower() == "true":
-    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-    if missing:
-        raise RuntimeError(f"CI must run on PostgreSQL and Redis; unset: {', '.join(missing)}")
+TEST_BACKEND = os.environ.get("TIDINGS_TEST_BACKEND", "").strip().lower()
+if TEST_BACKEND not in ("", "sqlite"):
+    raise RuntimeError(f"TIDINGS_TEST_BACKEND={TEST_BACKEND!r}: use sqlite or leave it unset")
+_id = checkout_id(CHECKOUT_DIR)
+if TEST_BACKEND == "sqlite":
+    # Child processes get the test database as a sqlite:/// URL: keep that one.
+    if not os.environ.get("DATABASE_URL", "").startswith("sqlite"):
+        os.environ["DATABASE_URL"] = ""
+    os.environ["REDIS_URL"] = ""
+else:
+    if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/tidings_{_id}"
+    if "REDIS_URL" not in os.environ and _reachable("127.0.0.1", 6379):
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+        os.environ.setdefault("REDIS_KEY_PREFIX", f"test-{_id}:")
+    if os.environ.get("CI", "").lower() == "true":
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                f"CI must run on PostgreSQL and Redis; unset: {', '.join(missing)} "
+                "(TIDINGS_TEST_BACKEND=sqlite forces the embedded backend)"
+            )
 os.environ.setdefault("TIDINGS_DEV", "1")
 if not os.environ.get("TIDINGS_VAR_DIR"):
     # Child processes (worker, live server) inherit the variable and share the folder;

@@ -51,7 +51,8 @@ def feed_counts(*, now: datetime | None = None) -> dict[str, int]:
 def queue_lengths() -> dict[str, int] | None:
     """Messages waiting per Celery queue, ``{"interactive": n, "feeds": n, "default": n}``.
 
-    Redis broker: the sum of LLEN over the queue's priority lists (kombu's layout).
+    Redis broker: the sum of LLEN over the queue's priority lists (kombu's layout, under
+    the broker's ``global_keyprefix`` if any).
     Filesystem broker (``make run``): message files in the queue folder. Returns
     None for another broker or when the broker cannot be reached.
     """
@@ -68,11 +69,12 @@ def queue_lengths() -> dict[str, int] | None:
 
 def _redis_queue_lengths(url: str) -> dict[str, int]:
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
     try:
         pipe = client.pipeline()
         for queue in QUEUES:
             for pri in PRIORITY_STEPS:
-                pipe.llen(f"{queue}{Channel.sep}{pri}" if pri else queue)
+                pipe.llen(prefix + (f"{queue}{Channel.sep}{pri}" if pri else queue))
         counts = pipe.execute()
     finally:
         client.close()

@@ -11,6 +11,7 @@ HttpOnly + SameSite=Lax, CSRF Secure; plain HTTP is redirected to HTTPS.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -115,3 +116,83 @@ def test_production_responses_carry_the_security_headers_and_secure_cookies(prod
     assert session.get("secure") and session.get("httponly"), session
     assert session.get("samesite", "").lower() in ("lax", "strict"), session
     assert seen["csrf"].get("secure"), seen["csrf"]
+
+
+def readme_production_variables() -> dict[str, str]:
+    """The variables of the README's production ``docker/.env`` recipe (``printf '...'``),
+    with a fresh SECRET_KEY for its ``%s``."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"printf '((?:[A-Z_]+=[^'\\]*\\n)+)'", readme)
+    assert match, "the README has no production .env recipe"
+    pairs = (line.split("=", 1) for line in match.group(1).split("\\n") if line)
+    return {name: value.replace("%s", secrets.token_urlsafe(50)) for name, value in pairs}
+
+
+@pytest.fixture
+def readme_env(project_env):
+    """The environment of the README's Docker deployment: its .env and compose's DEBUG=0."""
+    env = {
+        k: v
+        for k, v in project_env.items()
+        if not k.startswith(("SECURE_", "SESSION_", "CSRF_", "USE_X_"))
+        and k not in ("DEBUG", "TIDINGS_DEV", "ALLOWED_HOSTS", "SITE_URL")
+    }
+    variables = readme_production_variables()
+    assert set(variables) == {"SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SITE_URL"}
+    assert variables["SITE_URL"].startswith("https://")
+    return {**env, **variables, "DJANGO_SETTINGS_MODULE": "reader.project.settings", "DEBUG": "0"}
+
+
+def test_check_deploy_passes_with_only_the_readme_production_variables(readme_env):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=readme_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_an_https_site_url_turns_the_secure_defaults_on_and_each_can_be_turned_off(
+    readme_env, alice
+):
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()  # the production hasher (the tests use a fast one)
+    alice.password = hasher.encode("alice-pass-123", hasher.salt())
+    alice.save(update_fields=["password"])
+    host = readme_env["ALLOWED_HOSTS"]
+    probe = PROBE.replace("tidings.example.org", host)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT, env=readme_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["plain"][0] == 301 and seen["plain"][1].startswith(f"https://{host}/")
+    hsts = seen["headers"]["strict-transport-security"]
+    assert "max-age=31536000" in hsts and "includeSubDomains" in hsts and "preload" in hsts
+    assert seen["login"] == 302
+    assert seen["session"].get("secure") and seen["csrf"].get("secure")
+
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_PRELOAD, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_PROXY_SSL_HEADER]))"
+    )
+
+    def values(**overrides: str) -> list:
+        env = {**readme_env, **overrides}
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    assert values() == [True, 31536000, True, True, True, ["HTTP_X_FORWARDED_PROTO", "https"]]
+    off = values(
+        SECURE_SSL_REDIRECT="0", SECURE_HSTS_SECONDS="0", SECURE_HSTS_PRELOAD="0",
+        SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", USE_X_FORWARDED_PROTO="0",
+    )  # fmt: skip
+    assert off == [False, 0, False, False, False, None]
+    plain_http = values(SITE_URL="http://reader.example.org")
+    assert plain_http[:3] == [False, 0, False]

@@ -1,18 +1,39 @@
 """Run the web server, a Celery worker and Celery beat together; Ctrl-C stops all three.
 
 Used by `make run` for the embedded default. Production runs each process in
-its own container (docker/compose.yml).
+its own container (docker/compose.yml). When ``TIDINGS_RUN_STARTED`` holds the Unix time at
+which ``make run`` began, the command prints "serving after N s" once the web server answers
+its first HTTP request.
 """
 
 from __future__ import annotations
 
+import http.client
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from reader.models import Heartbeat
+
+
+def web_answers(host: str, port: int) -> bool:
+    """True when an HTTP server at ``host``:``port`` answers ``HEAD /`` (any status)."""
+    conn = http.client.HTTPConnection(host.strip("[]"), port, timeout=1)
+    try:
+        conn.request("HEAD", "/")
+        conn.getresponse()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
 
 
 class Command(BaseCommand):
@@ -26,7 +47,7 @@ class Command(BaseCommand):
         var = settings.VAR_DIR
         var.mkdir(parents=True, exist_ok=True)
         commands = {
-            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "web": [python, "manage.py", "runserver", addr, "--noreload", "--skip-checks"],
             "worker": [  # niced: pages stay quick while feeds are ingested
                 "nice", "-n", "10", python, "-m", "celery", "-A", "reader.project", "worker",
                 "-Q", "interactive,feeds,default",
@@ -37,11 +58,25 @@ class Command(BaseCommand):
                 "--schedule", str(var / "celerybeat-schedule"),
             ],
         }  # fmt: skip
+        # /healthz trusts only worker and beat heartbeats started after this moment.
+        now = timezone.now()
+        Heartbeat.objects.update_or_create(
+            name=Heartbeat.RUN,
+            defaults={
+                "seen_at": now,
+                "started_at": now,
+                "stopped_at": None,
+                "identity": f"{socket.gethostname()}:{os.getpid()}",
+            },
+        )
         procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         self.stdout.write(
             f"Tidings is running on http://{addr}/ (web, worker, beat). Ctrl-C stops."
         )
         stopping = False
+        started = os.environ.get("TIDINGS_RUN_STARTED", "")
+        host, _, port = addr.rpartition(":")
+        announce = bool(started)
 
         def _stop(*_):
             nonlocal stopping
@@ -55,7 +90,10 @@ class Command(BaseCommand):
                     if proc.poll() is not None:
                         self.stderr.write(f"{name} exited with code {proc.returncode}; stopping.")
                         stopping = True
-                time.sleep(0.5)
+                if announce and web_answers(host or "127.0.0.1", int(port)):
+                    announce = False
+                    self.stdout.write(f"==> serving after {time.time() - float(started):.1f} s")
+                time.sleep(0.1 if announce else 0.5)
         finally:
             for proc in procs.values():
                 if proc.poll() is None:
