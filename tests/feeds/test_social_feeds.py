@@ -100,3 +100,26 @@ def test_the_display_title_is_the_stored_title_else_the_text_of_the_body():
     )
     assert display_title(title="", html='<p>A &amp; B <img src="x" alt="alt"></p>') == "A & B"
     assert display_title(title="", html="") == ""
+
+
+def test_alt_text_before_the_post_and_in_a_malformed_feed_is_still_only_alt_text():
+    from feeds.pipeline.parse import parse_feed
+
+    item = (
+        '<item><link>https://social.example/@ada/9</link><media:content medium="image"'
+        ' url="https://files.social.example/m.png"><media:description type="plain">'
+        "Alt &amp; more</media:description></media:content>"
+        "<description>&lt;p&gt;Post &amp;amp; text&lt;/p&gt;</description></item>"
+    )
+    for title in ("Ada", "Ada &nbsp;"):  # the second is not well-formed: the loose parser reads it
+        feed = parse_feed(
+            f'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>'
+            f"<title>{title}</title>{item}</channel></rss>".encode(),
+            url="https://social.example/@ada.rss",
+        )
+        (entry,) = feed.entries
+        assert entry.content_html == (
+            "<p>Post &amp; text</p><figure>"
+            '<img src="https://files.social.example/m.png" alt="Alt &amp; more"></figure>'
+        )
+        assert entry.summary_html == ""

@@ -37,7 +37,7 @@ __all__ = ["install", "media_body", "media_descriptions"]
 
 _YOUTUBE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"})
-_HTML_TYPES = frozenset({"html", "text/html", "xhtml", "application/xhtml+xml"})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 # --- feedparser: media:description kept apart ---------------------------------------------
@@ -55,8 +55,8 @@ def _start_media_description(self: Any, attrs_d: Any) -> None:
     if not self.inentry:  # a channel's media:description stays its description
         self._start_description(attrs_d)
         return
-    self.tidings_media_description_type = (attrs_d.get("type") or "plain").strip().lower()
-    self.push("media_description", 1)
+    # As a content element: both of feedparser's parsers then decode its text the same way.
+    self.push_content("media_description", attrs_d, "text/plain", 1)
 
 
 def _end_media_description(self: Any) -> None:
@@ -64,15 +64,19 @@ def _end_media_description(self: Any) -> None:
         self._end_description()
         return
     value = self.pop("media_description") or ""
+    kind = self.contentparams.get("type") or "text/plain"  # text/html when it says so
+    self.incontent -= 1
+    self.contentparams.clear()
     context = self._get_context()
     context.pop("media_description", None)
+    context.pop("media_description_detail", None)
     index = None
     if getattr(self, "tidings_media_content_depth", 0) and context.get("media_content"):
         index = len(context["media_content"]) - 1
     context.setdefault("media_descriptions", []).append(
         {
             "value": value,
-            "type": getattr(self, "tidings_media_description_type", "plain"),
+            "type": kind,
             "content_index": index,
         }
     )
@@ -82,7 +86,7 @@ def install() -> None:
     """Adjust feedparser's parser class (idempotent; called once at import of ``xmlfeed``).
 
     Afterwards an entry's ``media:description`` elements are in
-    ``entry["media_descriptions"]``: ``[{"value": str, "type": "plain" | "html",
+    ``entry["media_descriptions"]``: ``[{"value": str, "type": "text/plain" | "text/html",
     "content_index": int | None}]`` (``content_index``: position in
     ``entry["media_content"]`` of the ``media:content`` it sits in, None for an
     item-level or ``media:group`` description). They no longer fill ``summary``
