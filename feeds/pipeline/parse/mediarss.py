@@ -17,7 +17,7 @@ video becomes an ``/embed/<id>`` iframe, which the sanitizer rewrites to
 youtube-nocookie.com (embed policy 6 of ``../shared/cases/README.md``); other
 videos show their thumbnail, linked to the item. Plain-text descriptions keep
 their paragraphs and line breaks and get their URLs linked
-(``feeds.pipeline.sanitize.text_to_html``). The result is raw HTML: the store
+(``feeds.pipeline.sanitize.text_to_linked_html``). The result is raw HTML: the store
 sanitizes it like every other body.
 """
 
@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser.mixin
 
 from feeds.pipeline.parse.fields import http_url
-from feeds.pipeline.sanitize import collapse_whitespace, html_to_text, text_to_html
+from feeds.pipeline.sanitize import collapse_whitespace, html_to_text, text_to_linked_html
 
 __all__ = ["install", "media_body", "media_descriptions"]
 
@@ -108,10 +108,10 @@ def media_descriptions(entry: Any) -> tuple[list[dict[str, Any]], list[dict[str,
     return item_level, captions
 
 
-def _description_html(description: dict[str, Any], base: str) -> str:
+def _description_html(description: dict[str, Any]) -> str:
     if description.get("type") in _HTML_TYPES:
         return description["value"]
-    return text_to_html(description["value"], base_url=base)
+    return text_to_linked_html(description["value"])
 
 
 def _caption_text(description: dict[str, Any]) -> str:
@@ -215,7 +215,7 @@ def media_body(
     parts = []
     if item_level:
         parts.append(_video_html(entry, link, thumbnail, title))
-        parts.extend(_description_html(d, base) for d in item_level[:1])
+        parts.extend(_description_html(d) for d in item_level[:1])
     parts.append(_attached_media_html(entry, "".join(parts), base, captioned_only=False))
     built = "".join(parts)
     return (built, True) if built else ("", False)

@@ -42,7 +42,7 @@ from feeds.pipeline.sanitize import (
     collapse_whitespace,
     first_image_url,
     html_to_text,
-    text_to_html,
+    text_to_linked_html,
 )
 
 __all__ = ["parse_xml", "read", "sniff"]
@@ -262,7 +262,7 @@ def _add_media(parsed: ParsedEntry, entry: Any, link: str) -> None:
         return
     body = parsed.content_html
     if parsed.content_is_text:
-        body = text_to_html(body, base_url=parsed.base_url)
+        body = text_to_linked_html(body)
     combined, changed = mediarss.media_body(
         entry,
         body=body,
