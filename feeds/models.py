@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from feeds.fetch_options import validate_extra_headers
+from feeds.titles import display_title
 
 # Entry identity policies an admin can choose per feed (issue 11; feeds.pipeline.identity).
 IDENTITY_POLICIES = [
@@ -147,6 +149,13 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.url or self.guid
+
+    @cached_property
+    def display_title(self) -> str:
+        """The title every face shows: the stored title, else the first words of the
+        content (else the summary), at most 80 characters; "" when there is no text
+        (``feeds.titles.display_title``)."""
+        return display_title(title=self.title, html=self.content or self.summary)
 
 
 class EntryTombstone(models.Model):

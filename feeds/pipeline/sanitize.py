@@ -47,6 +47,7 @@ __all__ = [
     "html_to_text",
     "sanitize_html",
     "text_to_html",
+    "text_to_linked_html",
 ]
 
 # Policy 5 of ../shared/cases/README.md, exactly.
@@ -397,22 +398,27 @@ def sanitize_html(fragment: str, *, base_url: str) -> str:
     return cleaned.strip()
 
 
-def text_to_html(text: str, *, base_url: str) -> str:
-    """Turn plain text (JSON Feed ``content_text``, Atom ``type="text"``) into safe HTML.
-
-    The text is escaped (so ``<b>`` stays visible characters), blank lines
-    become paragraphs and single newlines ``<br>``, bare URLs become links
-    with ``bleach.linkify``, and the result goes through ``sanitize_html``.
-    Returns str (possibly "").
-    """
+def text_to_linked_html(text: str) -> str:
+    """Plain text as HTML, not yet sanitized: characters escaped (so ``<b>`` stays visible
+    characters), blank lines as paragraphs, single newlines as ``<br>``, bare URLs as links
+    (``bleach.linkify``). Returns str (possibly ""); the store sanitizes it like any body."""
     text = (text or "").strip()
     if not text:
         return ""
     escaped = html.escape(text, quote=False)
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped) if p.strip()]
     body = "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in paragraphs)
-    linked = bleach.linkify(body, parse_email=False)
-    return sanitize_html(linked, base_url=base_url)
+    return bleach.linkify(body, parse_email=False)
+
+
+def text_to_html(text: str, *, base_url: str) -> str:
+    """Turn plain text (JSON Feed ``content_text``, Atom ``type="text"``) into safe HTML.
+
+    ``text_to_linked_html`` (paragraphs, line breaks, links), then ``sanitize_html``.
+    Returns str (possibly "").
+    """
+    linked = text_to_linked_html(text)
+    return sanitize_html(linked, base_url=base_url) if linked else ""
 
 
 _WHITESPACE_RE = re.compile(r"\s+")

@@ -33,6 +33,7 @@ ENTRY_EXAMPLE = {
     "category_id": 4,
     "subscription_title": "Example Blog",
     "title": "Hello, world",
+    "display_title": "Hello, world",
     "url": "https://example.org/posts/hello",
     "author": "Ada",
     "summary": "<p>First post.</p>",
@@ -110,7 +111,15 @@ class EntryOutputSerializer(serializers.Serializer):
     )
     category_id = serializers.IntegerField(allow_null=True)
     subscription_title = serializers.CharField()
-    title = serializers.CharField(allow_blank=True, help_text="Plain text.")
+    title = serializers.CharField(
+        allow_blank=True, help_text="Plain text, as the feed published it (may be empty)."
+    )
+    display_title = serializers.CharField(
+        allow_blank=True,
+        help_text="Plain text to show as the title: ``title``, else the first words of the "
+        "entry's text (at most 80 characters, cut on a word boundary, ending with an ellipsis "
+        "when cut); empty only when the entry has neither title nor text.",
+    )
     url = serializers.CharField(allow_blank=True)
     author = serializers.CharField(allow_blank=True)
     summary = serializers.CharField(allow_blank=True, help_text="Sanitized HTML.")

@@ -166,8 +166,8 @@ class SavedViewRssFeed(Feed):
         return selectors.entry_list(user=obj.user, filters=filters, limit=FEED_ITEMS).entries
 
     def item_title(self, item: Any) -> str:
-        """The entry title (plain text)."""
-        return item.title or item.url or "(untitled)"
+        """The entry's display title (plain text), else its link."""
+        return item.display_title or item.url or "(untitled)"
 
     def item_description(self, item: Any) -> str:
         """The sanitized content, else the summary."""

@@ -192,13 +192,14 @@ def test_adding_a_site_with_two_feeds_without_javascript_offers_a_choice(feed_se
 
 def test_search_lists_untitled_entries_and_survives_a_nul_character(alice):
     """An untitled match rendered "(untitled)" through ``highlight``, which got a lazy string
-    and raised TypeError (500); "\\x00" in the query was a 500 too."""
+    and raised TypeError (500); "\\x00" in the query was a 500 too. A title-less entry with
+    text now shows its display title (the first words of its text)."""
     sub = seed_subscription(alice, "Garden", entries=1, content="<p>Tomatoes love the sun.</p>")
     Entry.objects.filter(feed=sub.feed).update(title="")
     client = _client_for(alice)
     page = client.get("/search/?q=tomatoes")
     assert page.status_code == 200
-    assert "(untitled)" in page.content.decode()
+    assert "<mark>Tomatoes</mark> love the sun." in page.content.decode()  # its display title
     assert client.get("/search/?q=%00").status_code == 200
     assert client.get("/search/?q=tom%00atoes").status_code == 200
     assert client.get("/directory/?q=%00").status_code == 200

@@ -7,6 +7,7 @@ One module per concern:
 - ``sniff``: what the bytes are before parsing (JSON, an HTML page, XML);
 - ``hardening``: the XML prolog and DOCTYPE rebuilt (no external or nested entities);
 - ``xmlfeed``: RSS 0.9x/1.0 (RDF)/2.0 and Atom 0.3/1.0 through feedparser (``saxdriver``);
+- ``mediarss``: Media RSS of those items (captions and alt text, YouTube/PeerTube descriptions);
 - ``jsonfeed``: JSON Feed 1.0/1.1;
 - ``dates``: feed dates as aware UTC datetimes; ``fields``: normalizers the formats share.
 

@@ -23,7 +23,7 @@ import feedparser.mixin
 import feedparser.namespaces._base
 
 from feeds.pipeline.identity import normalize_url
-from feeds.pipeline.parse import saxdriver
+from feeds.pipeline.parse import mediarss, saxdriver
 from feeds.pipeline.parse.dates import parse_date
 from feeds.pipeline.parse.encoding import decode
 from feeds.pipeline.parse.fields import categories, enclosures, http_url, plain_to_html
@@ -38,7 +38,12 @@ from feeds.pipeline.parse.model import (
     RawDocument,
 )
 from feeds.pipeline.parse.sniff import looks_like_html, starts_with_html_element
-from feeds.pipeline.sanitize import collapse_whitespace, first_image_url, html_to_text
+from feeds.pipeline.sanitize import (
+    collapse_whitespace,
+    first_image_url,
+    html_to_text,
+    text_to_linked_html,
+)
 
 __all__ = ["parse_xml", "read", "sniff"]
 
@@ -80,6 +85,8 @@ def _start_image_keeping_item_title(self: Any, attrs_d: Any) -> Any:
 
 
 feedparser.namespaces._base.Namespace._start_image = _start_image_keeping_item_title
+# media:description is a caption or an item-level description, never the body (mediarss).
+mediarss.install()
 # Our expat driver first: character data in one call per text run inside parse_feed
 # (saxdriver; stock behaviour for any other caller).
 if saxdriver.__name__ not in feedparser.api.PREFERRED_XML_PARSERS:
@@ -245,7 +252,27 @@ def _xml_entry(entry: Any, *, url: str, is_rss: bool) -> ParsedEntry:
     parsed.thumbnail_url = _xml_thumbnail(entry, base) or (
         "" if content_is_text else first_image_url(content_html or summary_html, base_url=base)
     )
+    _add_media(parsed, entry, link)
     return parsed
+
+
+def _add_media(parsed: ParsedEntry, entry: Any, link: str) -> None:
+    """The body gains the item's Media RSS descriptions, images and video (``mediarss``)."""
+    if not entry.get("media_descriptions") and not entry.get("media_content"):
+        return
+    body = parsed.content_html
+    if parsed.content_is_text:
+        body = text_to_linked_html(body)
+    combined, changed = mediarss.media_body(
+        entry,
+        body=body,
+        base=parsed.base_url,
+        link=link,
+        thumbnail=parsed.thumbnail_url,
+        title=parsed.title,
+    )
+    if changed:
+        parsed.content_html, parsed.content_is_text = combined, False
 
 
 def _xml_thumbnail(entry: Any, base: str) -> str:

@@ -154,7 +154,7 @@ def _item(entry) -> dict[str, Any]:
     return {
         "id": entry.pk,
         "feed_id": entry.feed_id,
-        "title": entry.title,
+        "title": entry.display_title,
         "author": entry.author,
         "html": entry.content or entry.summary,
         "url": entry.url,

@@ -442,7 +442,7 @@ def item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
         "timestampUsec": _usec(entry.created_at),
         "published": int(entry.published_at.timestamp()),
         "updated": int((entry.updated_at or entry.published_at).timestamp()),
-        "title": entry.title,
+        "title": entry.display_title,
         "author": entry.author,
         "canonical": [{"href": entry.url}] if entry.url else [],
         "alternate": [{"href": entry.url, "type": "text/html"}] if entry.url else [],
