@@ -54,6 +54,9 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_FEEDS = 10_000
 #: Most outlines (feeds, folders and others) one import may hold.
 MAX_OUTLINES = 50_000
+#: Deepest folder nesting read from a file that is not XML (deeper outlines stay at it;
+#: lxml stops well-formed files at 256 levels).
+MAX_DEPTH = 100
 #: Progress is saved every this many feeds.
 PROGRESS_EVERY = 20
 
@@ -231,11 +234,14 @@ def _scanned_outlines(text: str, declared: frozenset[str]) -> list[_Node] | None
     """The outline trees after the ``opml`` start tag of ``text``; None when there is none.
 
     An ``outline`` end tag closes the innermost open outline; ``</body>`` and
-    ``</opml>`` close them all. Outlines never closed end with the file.
+    ``</opml>`` close them all. Outlines never closed end with the file; outlines
+    nested deeper than ``MAX_DEPTH`` become siblings at that depth; reading stops after
+    ``MAX_OUTLINES`` + 1 outlines (such a file is refused).
     """
     root = _Node({}, None)
     stack = [root]
     seen_opml = False
+    count = 0
     for tag in scan_tags(text, declared):
         local = tag.name.rsplit(":", 1)[-1].lower()
         if not seen_opml:
@@ -251,12 +257,17 @@ def _scanned_outlines(text: str, declared: frozenset[str]) -> list[_Node] | None
             continue
         node = _Node(tag.attrs, tag.line)
         stack[-1].children.append(node)
-        if not tag.closed:
+        count += 1
+        if count > MAX_OUTLINES:  # refused anyway (opml_import_start): stop reading
+            break
+        if not tag.closed and len(stack) <= MAX_DEPTH:
             stack.append(node)
     return root.children if seen_opml else None
 
 
-def _walk(nodes: list[_Node], path: list[str], out: list[OpmlOutline]) -> None:
+def _walk(nodes: list[_Node], path: list[str], out: list[OpmlOutline]) -> int:
+    """Append the outlines of ``nodes`` (and below) to ``out``; how many were feeds."""
+    feeds = 0
     for node in nodes:
         title = _attr(node, "title") or _attr(node, "text")
         written = _attr(node, "xmlUrl")
@@ -265,19 +276,20 @@ def _walk(nodes: list[_Node], path: list[str], out: list[OpmlOutline]) -> None:
             url = feed_scheme_to_web(written)
             html_url = _attr(node, "htmlUrl")
             out.append(OpmlOutline("feed", title, url, category, html_url, node.line, written))
-            _walk(node.children, path, out)
+            feeds += 1 + _walk(node.children, path, out)
         elif node.children:
             inner = [*path, title] if title else path
             index = len(out)
             out.append(OpmlOutline("folder"))
-            _walk(node.children, inner, out)
-            holds_feeds = any(o.kind == "feed" for o in out[index + 1 :])
-            kind = "folder" if holds_feeds else "empty_folder"
+            inside = _walk(node.children, inner, out)
+            kind = "folder" if inside else "empty_folder"
             out[index] = OpmlOutline(kind, title, category=" / ".join(inner), line=node.line)
+            feeds += inside
         else:
             other = _attr(node, "url") or _attr(node, "htmlUrl")
             folder = " / ".join(path)
             out.append(OpmlOutline("other", title, "", folder, line=node.line, written_url=other))
+    return feeds
 
 
 # --- Import ------------------------------------------------------------------------

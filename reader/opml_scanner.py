@@ -196,8 +196,6 @@ def _read_attributes(
             else:
                 unquoted = _UNQUOTED.match(text, position)
                 value, position = unquoted.group(0), unquoted.end()
-                if value.endswith("/") and text.startswith(">", position):
-                    value, position = value[:-1], position - 1
         tag.attrs.setdefault(name.group(0), decode_references(value, declared))
     return length
 
