@@ -39,7 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from lxml import etree
 
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
@@ -477,12 +477,12 @@ class ImportSummary:
 
 #: Words for a report entry's ``status``.
 STATUS_LABELS = {
-    "added": gettext_lazy("added"),
-    "subscribed": gettext_lazy("already followed"),
-    "skipped": gettext_lazy("skipped"),
-    "failed": gettext_lazy("failed"),
-    "fetch_failed": gettext_lazy("first fetch failed"),
-    "folder": gettext_lazy("folder"),
+    "added": pgettext_lazy("OPML import result", "added"),
+    "subscribed": pgettext_lazy("OPML import result", "already followed"),
+    "skipped": pgettext_lazy("OPML import result", "skipped"),
+    "failed": pgettext_lazy("OPML import result", "failed"),
+    "fetch_failed": pgettext_lazy("OPML import result", "first fetch failed"),
+    "folder": pgettext_lazy("OPML import result", "folder"),
 }
 
 

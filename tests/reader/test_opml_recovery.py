@@ -206,6 +206,8 @@ def test_the_import_page_speaks_the_users_language(alice, client):
     text = page.content.decode()
     assert "Not a feed: the outline has no feed address (xmlUrl)." not in text
     assert "Listed earlier in the file." not in text
+    assert "不是订阅源：该大纲没有订阅源地址（xmlUrl）。" in text
+    assert "第 13 行" in text
 
 
 def test_feed_scheme_urls_become_web_addresses():
