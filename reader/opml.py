@@ -191,7 +191,7 @@ def parse_opml(data: bytes) -> ParsedOpml:
         nodes = _scanned_outlines(_decoded(data), frozenset(declared))
         if nodes is None:
             raise OpmlInvalid(f"The file is not readable OPML (line {line}).", line=line) from None
-        message = _text(exc.msg or "", 200)
+        message = _text(re.sub(r",? line \d+, column \d+$", "", exc.msg or ""), 200)
         parsed.warning = _(
             "The file is not well-formed XML (line %(line)s: %(message)s); "
             "its outlines were read as written."
