@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from lxml import etree
 
+from feeds.models import Feed
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
 from reader.models import Category, ImportJob, Subscription
 from reader.opml_scanner import scan_tags
@@ -491,8 +492,6 @@ def import_job_summary(job: ImportJob) -> ImportSummary:
 
     Jobs run before per-outline reports existed summarize their counts and ``failures``.
     """
-    from feeds.models import Feed
-
     entries = [dict(e) for e in job.report or [] if isinstance(e, dict)]
     feed_ids = {e["feed_id"] for e in entries if e.get("status") == "added" and "feed_id" in e}
     state = {
