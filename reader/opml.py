@@ -92,10 +92,6 @@ class OpmlOutline:
     written_url: str = ""
 
 
-#: Former name of a feed outline.
-OpmlFeed = OpmlOutline
-
-
 @dataclass
 class ParsedOpml:
     """Every outline of an OPML file in document order, and ``warning`` when it was not XML."""
