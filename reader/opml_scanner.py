@@ -17,8 +17,12 @@ the way a person reads a broken OPML file:
   (``&#38;``, ``&#x26;``) and HTML named ones with their semicolon (``&eacute;``);
   a bare ``&`` and anything else stay as written. References to entities the
   document declared itself (``declared``) are removed, never expanded;
+- a tag ends at a ``>`` or ``/>`` followed by the next tag or the end of the file
+  (OPML keeps its data in attributes, so a ``>`` followed by text belongs to a broken
+  value) or where the next outline starts; stray characters among the attributes are
+  skipped and the first of repeated attribute names wins;
 - comments, CDATA sections, processing instructions and DOCTYPEs are skipped;
-  text between tags is ignored (OPML keeps its data in attributes).
+  text between tags is ignored.
 
 A value never runs past the next ``<outline``, ``</outline>``, ``</body>`` or
 ``</opml>``: when no plausible closing quote comes before that, the first quote
@@ -45,7 +49,13 @@ _ATTR_NAME = re.compile(r"[^\s=/>\"'<]+")
 _SPACE = re.compile(r"\s*")
 _UNQUOTED = re.compile(r"[^\s>]*")
 # After a closing quote: another attribute, or the end of the tag before the next tag.
-_AFTER_VALUE = re.compile(r"\s+[A-Za-z_:][-A-Za-z0-9_:.]*\s*=|\s*/?>\s*(?:<|\Z)|\s*\Z")
+_AFTER_VALUE = re.compile(
+    r"\s+[A-Za-z_:][-A-Za-z0-9_:.]*\s*=|[A-Za-z_:][-A-Za-z0-9_:.]*\s*=\s*[\"']"
+    r"|\s*/?>\s*(?:<|\Z)|\s*\Z"
+)
+# The end of a tag: ">" or "/>" before the next tag or the end of the file (OPML has no
+# text between tags, so a ">" followed by text is part of a broken value).
+_TAG_END = re.compile(r"/?>(?=\s*(?:<|\Z))")
 # Where a value cannot reach: the next outline, or the end of the body.
 _BOUNDARY = re.compile(r"<\s*/?\s*(?:outline|body|opml)\b", re.IGNORECASE)
 _REFERENCE = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([A-Za-z][A-Za-z0-9]*));")
@@ -175,16 +185,14 @@ def _read_attributes(
         position = _SPACE.match(text, position).end()
         if position >= length:
             break
-        char = text[position]
-        if char == ">":
-            return position + 1
-        if text.startswith("/>", position):
-            tag.closed = True
-            return position + 2
-        if char == "<":  # a new tag starts: this one was never closed
-            return position
+        end = _TAG_END.match(text, position)
+        if end is not None:
+            tag.closed = end.group(0) == "/>"
+            return end.end()
+        if text[position] == "<" and boundaries.after(position) == position:
+            return position  # the next outline starts: this tag was never closed
         name = _ATTR_NAME.match(text, position)
-        if name is None:  # a stray quote or slash: skip it
+        if name is None:  # a stray quote, slash, "<" or ">" amid the attributes: skip it
             position += 1
             continue
         position = _SPACE.match(text, name.end()).end()
