@@ -2,12 +2,13 @@
 without ever changing a value.
 
 An XML parser in recovery mode rewrites what it cannot read: libxml2 turns
-``feed?a=1&b=2`` into ``feed?a=1=2``, drops the ``&`` of "Food & Drink", and stops at
-an unescaped ``<`` inside an attribute. HTML tokenizers keep ``<`` inside quotes but
-decode legacy entities without a semicolon (``?a=1&not=2`` becomes ``?a=1¬=2`` with
-``html.parser``) and nest every ``<outline/>`` under the previous one (``lxml.html``,
-html5lib ignore the self-closing slash of unknown elements). This scanner reads tags
-the way a person reads a broken OPML file:
+``feed?a=1&b=2`` into ``feed?a=1=2``, drops the ``&`` of "Food & Drink", and loses
+the outline (or the rest of the file) at an unescaped ``<`` inside an attribute. HTML
+tokenizers keep ``<`` inside quotes but decode legacy entities without a semicolon
+(``?a=1&not=2`` becomes ``?a=1¬=2`` with ``html.parser``) and nest every
+``<outline/>`` under the previous one (``lxml.html``; the HTML standard ignores the
+self-closing slash of unknown elements). This scanner reads tags the way a person
+reads a broken OPML file:
 
 - an attribute value is the text between its quotes, ``<`` and ``>`` included;
   when the same quote appears inside the value (``description="<a href="x">…</a>"``),
