@@ -110,6 +110,12 @@ class ImportJob(models.Model):
     handled so far (progress n of N). ``failures`` is a list of
     ``{"url": str, "reason": str}``; ``categories`` the folder titles seen;
     ``warning`` tells where a malformed file broke (its line) when it was recovered.
+    ``report`` accounts for every outline of the file, in order: dicts with ``status``
+    (``added``, ``subscribed``: already followed, ``skipped``, ``failed``, ``folder``),
+    ``kind`` (``feed``, ``folder``, ``empty_folder``, ``other``) and, when known,
+    ``line``, ``title``, ``url``, ``written_url`` (the ``xmlUrl`` as written when it
+    was a ``feed:`` URL), ``folder``, ``reason_code``, ``reason`` and, for added feeds,
+    ``feed_id`` (``reader.opml.import_job_summary`` reads their first fetch).
     """
 
     class Status(models.TextChoices):
@@ -130,6 +136,7 @@ class ImportJob(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
     failures = models.JSONField(default=list, blank=True)
     categories = models.JSONField(default=list, blank=True)
+    report = models.JSONField(default=list, blank=True)
     warning = models.TextField(blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -6,19 +6,30 @@ Import policy (cases P23, P35 and ../shared/cases/README.md):
   is a folder. A feed goes to its nearest enclosing folder, named by its full
   path joined with " / " (``Tech / News``), so equal names at different depths
   stay apart. A top-level feed may name its folder with the ``category``
-  attribute (first category, slashes turned into " / ").
+  attribute (first category, slashes turned into " / "). ``feed://host/path``
+  means ``http://host/path`` and ``feed:https://…`` the address after ``feed:``
+  (the feed URI scheme of browsers and podcast apps).
 - duplicates in the file and feeds the user already follows are skipped and
   counted; subscriptions are created even when the feed cannot be fetched now
   (its error then shows on the feed); bad URLs are listed with the reason.
-- the parser is lxml in recover mode without entity resolution, DTD loading,
+- every outline of the file is in the job's ``report``: a feed added, already
+  followed, skipped (listed earlier in the file) or failed, each with its reason; a
+  folder; an outline without a feed address or a folder without feeds, skipped with
+  that reason. ``import_job_summary`` adds how each added feed's first fetch ended.
+- the file is read as XML first, by lxml without entity resolution, DTD loading,
   network access or huge trees: XML entity tricks (XXE, billion laughs) never
-  expand. A malformed file is recovered as far as possible and the job's
-  ``warning`` names the line where it broke; when nothing is recoverable,
-  ``OpmlInvalid`` carries that line. Files over 5 MiB are refused before parsing.
+  expand (a DOCTYPE is removed before parsing and references to the entities it
+  declared are dropped). A file that is not well-formed XML (a bare ``&``, a ``<``
+  inside an attribute) is read again by ``reader.opml_scanner``, which keeps every
+  attribute value as written, and the job's ``warning`` names the line where XML
+  parsing broke. When no ``opml`` element can be found, ``OpmlInvalid`` carries that
+  line. Files over 5 MiB are refused before parsing.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -27,10 +38,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from lxml import etree
 
+from feeds.models import Feed
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
 from reader.models import Category, ImportJob, Subscription
+from reader.opml_scanner import scan_tags
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +53,11 @@ logger = logging.getLogger(__name__)
 MAX_BYTES = 5 * 1024 * 1024
 #: Most feed outlines one import may hold.
 MAX_FEEDS = 10_000
+#: Most outlines (feeds, folders and others) one import may hold.
+MAX_OUTLINES = 50_000
+#: Deepest folder nesting read from a file that is not XML (deeper outlines stay at it;
+#: lxml stops well-formed files at 256 levels).
+MAX_DEPTH = 100
 #: Progress is saved every this many feeds.
 PROGRESS_EVERY = 20
 
@@ -46,29 +66,57 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # attribute values even with resolve_entities=False, so declarations are removed
 # before parsing: every entity reference is then undefined and dropped.
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.DOTALL | re.IGNORECASE)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY\s+(?:%\s+)?([A-Za-z_:][-A-Za-z0-9_:.]*)")
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
 @dataclass(frozen=True)
-class OpmlFeed:
-    """A feed outline: ``url`` (xmlUrl), ``title``, ``category`` (folder path), ``html_url``."""
+class OpmlOutline:
+    """One ``outline`` of an OPML file, in document order.
 
-    url: str
+    ``kind``: ``feed`` (has an ``xmlUrl``), ``folder`` (holds feeds),
+    ``empty_folder`` (has child outlines but no feed among them) or ``other`` (no
+    feed address, no children: a note, a link). ``url``: the feed address (a
+    ``feed:`` URL turned into http(s)), ``written_url`` the ``xmlUrl`` as the file
+    has it (for others their ``url`` or ``htmlUrl``). ``category``: for a feed the
+    folder it goes to, for a folder its own path, for others the enclosing path.
+    ``line``: 1-based line of the outline in the file (None when unknown).
+    """
+
+    kind: str
     title: str = ""
+    url: str = ""
     category: str = ""
     html_url: str = ""
+    line: int | None = None
+    written_url: str = ""
 
 
 @dataclass
 class ParsedOpml:
-    """Feeds of an OPML file in document order, and ``warning`` when it had to be recovered."""
+    """Every outline of an OPML file in document order, and ``warning`` when it was not XML."""
 
-    feeds: list[OpmlFeed] = field(default_factory=list)
+    outlines: list[OpmlOutline] = field(default_factory=list)
     warning: str = ""
+
+    @property
+    def feeds(self) -> list[OpmlOutline]:
+        """The feed outlines, in document order."""
+        return [o for o in self.outlines if o.kind == "feed"]
+
+
+@dataclass
+class _Node:
+    """An outline read from the file: its attributes, line and child outlines."""
+
+    attrs: dict[str, str]
+    line: int | None
+    children: list[_Node] = field(default_factory=list)
 
 
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
-        recover=True,
+        recover=False,
         resolve_entities=False,
         no_network=True,
         huge_tree=False,
@@ -83,12 +131,12 @@ def _text(value: str | None, limit: int = 512) -> str:
     return " ".join(_CONTROL.sub("", value or "").split())[:limit]
 
 
-def _attr(element: etree._Element, name: str) -> str:
+def _attr(node: _Node, name: str) -> str:
     """Attribute ``name`` compared without case (xmlUrl, xmlurl, XMLURL all seen in the wild)."""
-    value = element.get(name)
+    value = node.attrs.get(name)
     if value is None:
         lowered = name.lower()
-        value = next((v for k, v in element.attrib.items() if k.lower() == lowered), None)
+        value = next((v for k, v in node.attrs.items() if k.lower() == lowered), None)
     return _text(value, 2048)
 
 
@@ -97,49 +145,148 @@ def _category_attribute(value: str) -> str:
     return " / ".join(part.strip() for part in first.split("/") if part.strip())
 
 
-def parse_opml(data: bytes) -> ParsedOpml:
-    """The feed outlines of OPML ``data`` (bytes, any declared encoding).
+def feed_scheme_to_web(url: str) -> str:
+    """``url`` with the ``feed:`` URI scheme turned into the web address it stands for.
 
-    Raises ``OpmlTooLarge`` over ``MAX_BYTES``; ``OpmlInvalid`` (with ``line``)
-    when no OPML can be recovered at all.
+    ``feed://host/path`` -> ``http://host/path``; ``feed:https://host/path`` ->
+    ``https://host/path`` (likewise ``feed:http:``); any other URL is returned as is.
+    Follows the feed URI scheme draft (draft-obasanjo-feed-URI-scheme-02) as browsers
+    and podcast apps read it.
+    """
+    if url[:5].lower() != "feed:":
+        return url
+    rest = url[5:]
+    if rest.startswith("//"):
+        return "http:" + rest
+    if rest[:7].lower() == "http://" or rest[:8].lower() == "https://":
+        return rest
+    return url
+
+
+def parse_opml(data: bytes) -> ParsedOpml:
+    """Every outline of OPML ``data`` (bytes, any declared encoding).
+
+    Well-formed XML is read by lxml; anything else by the tolerant
+    ``reader.opml_scanner`` (values kept as written; ``warning`` names the line
+    where XML parsing broke). Raises ``OpmlTooLarge`` over ``MAX_BYTES``;
+    ``OpmlInvalid`` (with ``line``) when the file holds no ``opml`` element at all.
     """
     if len(data) > MAX_BYTES:
         raise OpmlTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MiB.")
-    parser = _parser()
-    data = _DOCTYPE.sub(lambda m: b"\n" * m.group(0).count(b"\n"), data, count=1)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        message = f"The file is not readable OPML (line {exc.lineno})."
-        raise OpmlInvalid(message, line=exc.lineno) from None
-    errors = [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
-    first = errors[0] if errors else None
-    if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
-        line = first.line if first else 1
-        raise OpmlInvalid(f"The file is not readable OPML (line {line}).", line=line)
+    declared: set[str] = set()
+
+    def blank_doctype(match: re.Match[bytes]) -> bytes:
+        declared.update(n.decode("ascii") for n in _ENTITY_DECLARATION.findall(match.group(0)))
+        return b"\n" * match.group(0).count(b"\n")
+
+    data = _DOCTYPE.sub(blank_doctype, data, count=1)
     parsed = ParsedOpml()
-    if first is not None:
-        parsed.warning = (
-            f"The file is not well-formed XML (line {first.line}: {_text(first.message, 200)}); "
-            "what could be read was imported."
-        )
-    body = next((c for c in root if isinstance(c.tag, str) and c.tag == "body"), root)
-    _walk(body, [], parsed.feeds)
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or 1
+        nodes = _scanned_outlines(_decoded(data), frozenset(declared))
+        if nodes is None:
+            raise OpmlInvalid(f"The file is not readable OPML (line {line}).", line=line) from None
+        message = _text(re.sub(r",? line \d+, column \d+$", "", exc.msg or ""), 200)
+        parsed.warning = _(
+            "The file is not well-formed XML (line %(line)s: %(message)s); "
+            "its outlines were read as written."
+        ) % {"line": line, "message": message}
+    else:
+        if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
+            line = 1 if root is None else root.sourceline or 1
+            raise OpmlInvalid(f"The file is not readable OPML (line {line}).", line=line)
+        body = next((c for c in root if isinstance(c.tag, str) and c.tag == "body"), root)
+        nodes = _element_outlines(body)
+    _walk(nodes, [], parsed.outlines)
     return parsed
 
 
-def _walk(element: etree._Element, path: list[str], out: list[OpmlFeed]) -> None:
-    for child in element:
-        if not isinstance(child.tag, str) or etree.QName(child).localname != "outline":
+def _element_outlines(element: etree._Element) -> list[_Node]:
+    """The outline children of an lxml element, as ``_Node`` trees."""
+    return [
+        _Node(dict(child.attrib), child.sourceline, _element_outlines(child))
+        for child in element
+        if isinstance(child.tag, str) and etree.QName(child).localname == "outline"
+    ]
+
+
+def _decoded(data: bytes) -> str:
+    """``data`` as text: its BOM, else its XML declaration's encoding, else UTF-8."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le")):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return data[2:].decode("utf-16-be", errors="replace")
+    encoding = "utf-8"
+    declared = _ENCODING.match(data)
+    if declared:
+        with contextlib.suppress(LookupError):
+            encoding = codecs.lookup(declared.group(1).decode("ascii")).name
+    return data.decode(encoding, errors="replace")
+
+
+def _scanned_outlines(text: str, declared: frozenset[str]) -> list[_Node] | None:
+    """The outline trees after the ``opml`` start tag of ``text``; None when there is none.
+
+    An ``outline`` end tag closes the innermost open outline; ``</body>`` and
+    ``</opml>`` close them all. Outlines never closed end with the file; outlines
+    nested deeper than ``MAX_DEPTH`` become siblings at that depth; reading stops after
+    ``MAX_OUTLINES`` + 1 outlines (such a file is refused).
+    """
+    root = _Node({}, None)
+    stack = [root]
+    seen_opml = False
+    count = 0
+    for tag in scan_tags(text, declared):
+        local = tag.name.rsplit(":", 1)[-1].lower()
+        if not seen_opml:
+            seen_opml = local == "opml" and not tag.end
             continue
-        title = _attr(child, "title") or _attr(child, "text")
-        url = _attr(child, "xmlUrl")
-        if url:
-            category = " / ".join(path) if path else _category_attribute(_attr(child, "category"))
-            out.append(OpmlFeed(url, title, category, _attr(child, "htmlUrl")))
-            _walk(child, path, out)
+        if local != "outline":
+            if tag.end and local in ("body", "opml"):
+                del stack[1:]
+            continue
+        if tag.end:
+            if len(stack) > 1:
+                stack.pop()
+            continue
+        node = _Node(tag.attrs, tag.line)
+        stack[-1].children.append(node)
+        count += 1
+        if count > MAX_OUTLINES:  # refused anyway (opml_import_start): stop reading
+            break
+        if not tag.closed and len(stack) <= MAX_DEPTH:
+            stack.append(node)
+    return root.children if seen_opml else None
+
+
+def _walk(nodes: list[_Node], path: list[str], out: list[OpmlOutline]) -> int:
+    """Append the outlines of ``nodes`` (and below) to ``out``; how many were feeds."""
+    feeds = 0
+    for node in nodes:
+        title = _attr(node, "title") or _attr(node, "text")
+        written = _attr(node, "xmlUrl")
+        if written:
+            category = " / ".join(path) if path else _category_attribute(_attr(node, "category"))
+            url = feed_scheme_to_web(written)
+            html_url = _attr(node, "htmlUrl")
+            out.append(OpmlOutline("feed", title, url, category, html_url, node.line, written))
+            feeds += 1 + _walk(node.children, path, out)
+        elif node.children:
+            inner = [*path, title] if title else path
+            index = len(out)
+            out.append(OpmlOutline("folder"))
+            inside = _walk(node.children, inner, out)
+            kind = "folder" if inside else "empty_folder"
+            out[index] = OpmlOutline(kind, title, category=" / ".join(inner), line=node.line)
+            feeds += inside
         else:
-            _walk(child, [*path, title] if title else path, out)
+            other = _attr(node, "url") or _attr(node, "htmlUrl")
+            folder = " / ".join(path)
+            out.append(OpmlOutline("other", title, "", folder, line=node.line, written_url=other))
+    return feeds
 
 
 # --- Import ------------------------------------------------------------------------
@@ -153,18 +300,20 @@ def opml_import_start(
     The file is parsed now so that a refused file is an immediate error; the
     subscriptions are created by the Celery task ``reader.tasks.import_opml``,
     enqueued on commit (``enqueue=False``: the caller runs ``opml_import_run``).
-    Raises ``OpmlTooLarge`` (over 5 MiB or 10,000 feeds: API 413) or
-    ``OpmlInvalid`` (nothing recoverable, ``line`` set: API 400).
+    Raises ``OpmlTooLarge`` (over 5 MiB, 10,000 feeds or 50,000 outlines: API 413)
+    or ``OpmlInvalid`` (no ``opml`` element, ``line`` set: API 400).
     """
     parsed = parse_opml(bytes(data))
     if len(parsed.feeds) > MAX_FEEDS:
         raise OpmlTooLarge(f"The file lists more than {MAX_FEEDS:,} feeds.")
+    if len(parsed.outlines) > MAX_OUTLINES:
+        raise OpmlTooLarge(f"The file holds more than {MAX_OUTLINES:,} outlines.")
     job = ImportJob.objects.create(
         user=user,
         data=bytes(data),
         filename=_text(filename, 255),
         total=len(parsed.feeds),
-        warning=parsed.warning or ("" if parsed.feeds else "This file lists no feeds."),
+        warning=parsed.warning or ("" if parsed.feeds else _("This file lists no feeds.")),
     )
     if enqueue:
         transaction.on_commit(lambda: _send_import(job))
@@ -192,18 +341,19 @@ def opml_import_run(*, job_id: int) -> ImportJob:
     """Run (or finish) import job ``job_id``: subscribe its user to every feed of the file.
 
     Idempotent: a finished job is returned as is; a re-run skips what is already
-    subscribed. Progress (``processed`` of ``total``) is saved as it goes;
-    ``failures`` lists ``{"url", "reason"}``. A crash marks the job failed.
+    subscribed. Progress (``processed`` of ``total`` feeds) is saved as it goes;
+    ``failures`` lists ``{"url", "reason"}``; ``report`` has one entry per outline
+    (see ``ImportJob.report``). A crash marks the job failed.
     """
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return job
     job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
     job.processed = job.created_count = job.skipped_count = 0
-    job.failures, job.categories = [], []
+    job.failures, job.categories, job.report = [], [], []
     job.save()
     try:
-        _import(job, parse_opml(bytes(job.data)).feeds)
+        _import(job, parse_opml(bytes(job.data)).outlines)
         job.status = ImportJob.Status.DONE
     except Exception as exc:  # a crash must end the job, not loop the task
         logger.exception("opml import %s failed", job.pk)
@@ -213,17 +363,51 @@ def opml_import_run(*, job_id: int) -> ImportJob:
     return job
 
 
-def _import(job: ImportJob, feeds: list[OpmlFeed]) -> None:
+#: Why an outline was skipped, by ``reason_code`` of a report entry.
+SKIP_REASONS = {
+    "duplicate": gettext_lazy("Listed earlier in the file."),
+    "already_subscribed": gettext_lazy("You already follow this feed."),
+    "no_feed_url": gettext_lazy("Not a feed: the outline has no feed address (xmlUrl)."),
+    "empty_folder": gettext_lazy("A folder without feeds."),
+}
+
+
+def _entry(outline: OpmlOutline, status: str, code: str = "", reason: str = "") -> dict:
+    """A report entry (see ``ImportJob.report``), empty values left out."""
+    values = {
+        "line": outline.line,
+        "kind": outline.kind,
+        "title": outline.title,
+        "url": outline.url or outline.written_url,
+        "written_url": outline.written_url if outline.written_url != outline.url else "",
+        "folder": outline.category,
+        "status": status,
+        "reason_code": code,
+        "reason": reason or (str(SKIP_REASONS[code]) if code in SKIP_REASONS else ""),
+    }
+    return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _import(job: ImportJob, outlines: list[OpmlOutline]) -> None:
     from reader.services import category_get_or_create, subscription_create
 
     user = job.user
     followed = set(Subscription.objects.filter(user=user).values_list("feed__url", flat=True))
     categories: dict[str, Category] = {}
     seen: set[str] = set()
-    for number, item in enumerate(feeds, start=1):
+    number = 0
+    for item in outlines:
+        if item.kind != "feed":
+            status = "folder" if item.kind == "folder" else "skipped"
+            code = {"empty_folder": "empty_folder", "other": "no_feed_url"}.get(item.kind, "")
+            job.report.append(_entry(item, status, code))
+            continue
+        number += 1
         key = item.url.strip()
         if key in seen or key in followed:
             job.skipped_count += 1
+            code = "duplicate" if key in seen else "already_subscribed"
+            job.report.append(_entry(item, "skipped" if key in seen else "subscribed", code))
         else:
             seen.add(key)
             category = None
@@ -234,7 +418,7 @@ def _import(job: ImportJob, feeds: list[OpmlFeed]) -> None:
                     )[0]
                 category = categories[item.category]
             try:
-                subscription_create(
+                sub = subscription_create(
                     user=user,
                     url=item.url,
                     category=category,
@@ -243,10 +427,13 @@ def _import(job: ImportJob, feeds: list[OpmlFeed]) -> None:
                     interactive=False,  # bulk: queue feeds, not ahead of people waiting
                 )
                 job.created_count += 1
+                job.report.append({**_entry(item, "added"), "feed_id": sub.feed_id})
             except SubscriptionExists:
                 job.skipped_count += 1
+                job.report.append(_entry(item, "subscribed", "already_subscribed"))
             except ReaderError as exc:
                 job.failures.append({"url": item.url, "reason": exc.message})
+                job.report.append(_entry(item, "failed", exc.code, exc.message))
         job.processed = number
         if number % PROGRESS_EVERY == 0:
             ImportJob.objects.filter(pk=job.pk).update(
@@ -255,6 +442,89 @@ def _import(job: ImportJob, feeds: list[OpmlFeed]) -> None:
                 skipped_count=job.skipped_count,
             )
     job.categories = sorted({c.title for c in categories.values()})
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, with how the first fetches of the feeds it added ended.
+
+    Counts: ``added`` (subscribed, first fetch not failed), ``fetch_failed`` (subscribed
+    but the feed's fetch failed: ``Feed.last_error``), ``fetch_pending`` (subscribed,
+    first fetch not finished yet; also counted in ``added``), ``subscribed`` (followed
+    already), ``skipped`` (duplicates, non-feed outlines, folders without feeds),
+    ``failed`` (could not subscribe, plus ``fetch_failed``). ``outlines``: the job's
+    report entries, each with ``fetch`` (``ok``, ``pending`` or ``failed``) on added
+    feeds, a ``failed`` first fetch turning its ``status`` into ``fetch_failed`` with
+    the fetch error as ``reason``; reasons translated into the active language.
+    """
+
+    added: int = 0
+    fetch_failed: int = 0
+    fetch_pending: int = 0
+    subscribed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    outlines: list[dict] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[dict]:
+        """Outlines not imported or whose feed fails (failed, skipped, fetch_failed)."""
+        return [o for o in self.outlines if o["status"] in ("failed", "fetch_failed", "skipped")]
+
+
+#: Words for a report entry's ``status``.
+STATUS_LABELS = {
+    "added": pgettext_lazy("OPML import result", "added"),
+    "subscribed": pgettext_lazy("OPML import result", "already followed"),
+    "skipped": pgettext_lazy("OPML import result", "skipped"),
+    "failed": pgettext_lazy("OPML import result", "failed"),
+    "fetch_failed": pgettext_lazy("OPML import result", "first fetch failed"),
+    "folder": pgettext_lazy("OPML import result", "folder"),
+}
+
+
+def import_job_summary(job: ImportJob) -> ImportSummary:
+    """The summary of ``job`` (see ``ImportSummary``); one query for the added feeds' state.
+
+    Jobs run before per-outline reports existed summarize their counts and ``failures``.
+    """
+    entries = [dict(e) for e in job.report or [] if isinstance(e, dict)]
+    feed_ids = {e["feed_id"] for e in entries if e.get("status") == "added" and "feed_id" in e}
+    state = {
+        pk: (error, fetched)
+        for pk, error, fetched in Feed.objects.filter(pk__in=feed_ids).values_list(
+            "pk", "last_error", "last_fetched_at"
+        )
+    }
+    summary = ImportSummary()
+    for entry in entries:
+        status = entry.get("status", "")
+        if status == "added":
+            error, fetched = state.get(entry.get("feed_id"), ("", None))
+            if error:
+                entry.update(status="fetch_failed", fetch="failed", reason=error)
+                summary.fetch_failed += 1
+            else:
+                entry["fetch"] = "ok" if fetched else "pending"
+                summary.added += 1
+                summary.fetch_pending += fetched is None
+        elif status == "subscribed":
+            summary.subscribed += 1
+        elif status == "skipped":
+            summary.skipped += 1
+        elif status == "failed":
+            summary.failed += 1
+        code = entry.get("reason_code", "")
+        if code in SKIP_REASONS:
+            entry["reason"] = str(SKIP_REASONS[code])
+        entry["status_label"] = str(STATUS_LABELS.get(entry["status"], entry["status"]))
+        summary.outlines.append(entry)
+    if not entries:  # a job from before reports, or one not run yet
+        summary.added = job.created_count
+        summary.skipped = job.skipped_count
+        summary.failed = len(job.failures or [])
+    summary.failed += summary.fetch_failed
+    return summary
 
 
 # --- Export ------------------------------------------------------------------------

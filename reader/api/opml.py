@@ -30,7 +30,7 @@ from reader import selectors, services
 from reader.api.base import ApiView, UtcDateTimeField
 from reader.api.errors import ApiError, PayloadTooLarge
 from reader.api.schema import error_response
-from reader.opml import MAX_BYTES
+from reader.opml import MAX_BYTES, ImportSummary, import_job_summary
 
 # Room for the multipart envelope around a file of MAX_BYTES.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -46,6 +46,34 @@ JOB_EXAMPLE = {
     "skipped_count": 4,
     "failures": [{"url": "ftp://example.net/feed", "reason": "Not an http(s) URL."}],
     "categories": ["Tech", "Tech / News"],
+    "added_count": 34,
+    "fetch_failed_count": 1,
+    "fetch_pending_count": 12,
+    "failed_count": 2,
+    "subscribed_count": 4,
+    "skipped_outline_count": 1,
+    "outlines": [
+        {
+            "line": 4,
+            "kind": "feed",
+            "title": "Example",
+            "url": "https://example.org/feed.xml",
+            "folder": "Tech",
+            "status": "added",
+            "status_label": "added",
+            "fetch": "pending",
+        },
+        {
+            "line": 5,
+            "kind": "other",
+            "title": "A note",
+            "folder": "Tech",
+            "status": "skipped",
+            "status_label": "skipped",
+            "reason_code": "no_feed_url",
+            "reason": "Not a feed: the outline has no feed address (xmlUrl).",
+        },
+    ],
     "warning": "",
     "error": "",
     "created_at": "2026-11-29T17:31:34Z",
@@ -81,8 +109,39 @@ class FailureSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+class OutlineReportSerializer(serializers.Serializer):
+    """What the import did with one outline of the file (``reader.opml.ImportSummary``)."""
+
+    line = serializers.IntegerField(required=False, help_text="1-based line in the file.")
+    kind = serializers.CharField(help_text="feed, folder, empty_folder or other.")
+    title = serializers.CharField(required=False)
+    url = serializers.CharField(
+        required=False, help_text="Feed address (a feed: URL as http(s)); others' url."
+    )
+    written_url = serializers.CharField(required=False, help_text="xmlUrl as the file has it.")
+    folder = serializers.CharField(required=False, help_text="Folder path, e.g. 'Tech / News'.")
+    status = serializers.CharField(
+        help_text="added, subscribed (already followed), skipped, failed, fetch_failed "
+        "(added, then its first fetch failed) or folder."
+    )
+    status_label = serializers.CharField(help_text="status in the user's language.")
+    fetch = serializers.CharField(
+        required=False, help_text="Added feeds: ok, pending or failed (first fetch)."
+    )
+    reason_code = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False, help_text="Why, in plain words.")
+
+
 class ImportJobOutputSerializer(serializers.Serializer):
-    """An OPML import and its progress."""
+    """An OPML import and its progress.
+
+    ``created_count``, ``skipped_count`` and ``failures`` are the job's own counts
+    (subscriptions created; duplicates and feeds already followed; feeds that could not
+    be subscribed to). ``added_count``, ``fetch_failed_count``, ``fetch_pending_count``,
+    ``failed_count``, ``subscribed_count`` and ``skipped_outline_count`` follow the added
+    feeds' first fetches as they finish (``reader.opml.import_job_summary``); ``outlines``
+    accounts for every outline.
+    """
 
     id = serializers.IntegerField()
     status = serializers.CharField(help_text="pending, running, done or failed.")
@@ -94,11 +153,63 @@ class ImportJobOutputSerializer(serializers.Serializer):
     skipped_count = serializers.IntegerField(help_text="Duplicates and feeds already followed.")
     failures = serializers.SerializerMethodField()
     categories = serializers.ListField(child=serializers.CharField())
+    added_count = serializers.SerializerMethodField(
+        help_text="Subscribed and not failing (first fetch done or pending)."
+    )
+    fetch_failed_count = serializers.SerializerMethodField(
+        help_text="Subscribed, but the feed's first fetch failed."
+    )
+    fetch_pending_count = serializers.SerializerMethodField(
+        help_text="Subscribed, first fetch not finished yet."
+    )
+    failed_count = serializers.SerializerMethodField(
+        help_text="Could not be subscribed to, plus fetch_failed_count."
+    )
+    subscribed_count = serializers.SerializerMethodField(help_text="Feeds already followed.")
+    skipped_outline_count = serializers.SerializerMethodField(
+        help_text="Outlines skipped: listed twice, without a feed address, empty folders."
+    )
+    outlines = serializers.SerializerMethodField()
     warning = serializers.CharField(allow_blank=True, help_text="Where a malformed file broke.")
     error = serializers.CharField(allow_blank=True)
     created_at = UtcDateTimeField()
     started_at = UtcDateTimeField(allow_null=True)
     finished_at = UtcDateTimeField(allow_null=True)
+
+    def summary(self, job: Any) -> ImportSummary:
+        """``import_job_summary(job)``, computed once per job and serialization."""
+        cache = self.context.setdefault("import_summaries", {})
+        if job.pk not in cache:
+            cache[job.pk] = import_job_summary(job)
+        return cache[job.pk]
+
+    def get_added_count(self, job: Any) -> int:
+        """See the field."""
+        return self.summary(job).added
+
+    def get_fetch_failed_count(self, job: Any) -> int:
+        """See the field."""
+        return self.summary(job).fetch_failed
+
+    def get_fetch_pending_count(self, job: Any) -> int:
+        """See the field."""
+        return self.summary(job).fetch_pending
+
+    def get_failed_count(self, job: Any) -> int:
+        """See the field."""
+        return self.summary(job).failed
+
+    def get_subscribed_count(self, job: Any) -> int:
+        """See the field."""
+        return self.summary(job).subscribed
+
+    def get_skipped_outline_count(self, job: Any) -> int:
+        """See the field."""
+        return self.summary(job).skipped
+
+    def get_outlines(self, job: Any) -> list[dict[str, Any]]:
+        """Every outline of the file, in order, with what was done and why."""
+        return self.summary(job).outlines
 
     def get_progress(self, job: Any) -> float:
         """1.0 when done or empty."""
@@ -117,6 +228,16 @@ class ImportJobOutputSerializer(serializers.Serializer):
 
 extend_schema_field(OpenApiTypes.DOUBLE)(ImportJobOutputSerializer.get_progress)
 extend_schema_field(FailureSerializer(many=True))(ImportJobOutputSerializer.get_failures)
+extend_schema_field(OutlineReportSerializer(many=True))(ImportJobOutputSerializer.get_outlines)
+for _count in (
+    "added",
+    "fetch_failed",
+    "fetch_pending",
+    "failed",
+    "subscribed",
+    "skipped_outline",
+):
+    extend_schema_field(OpenApiTypes.INT)(getattr(ImportJobOutputSerializer, f"get_{_count}_count"))
 
 
 class OpmlUploadSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from accounts.views import set_language_cookie
 from reader import exports, rules, saved_views, selectors, services
 from reader.api.saved_views import feed_urls
 from reader.errors import InvalidInput, ReaderError
+from reader.opml import import_job_summary
 from reader.pages.error_texts import reader_error_message
 from reader.pages.forms import RuleForm, SavedViewForm
 
@@ -290,7 +291,9 @@ def settings_import(request: HttpRequest) -> HttpResponse:
     """/settings/import/: upload an OPML file; the page follows the job's progress.
 
     With JavaScript the form posts to the REST API and polls the job; without it
-    this view starts the import and shows the latest jobs (reload to follow).
+    this view starts the import and shows the latest jobs (reload to follow). Each job
+    shows its warning or error, its counts with the added feeds' first fetches
+    (``reader.opml.import_job_summary``) and every outline not simply added, with why.
     """
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -305,5 +308,7 @@ def settings_import(request: HttpRequest) -> HttpResponse:
             except ReaderError as exc:
                 messages.error(request, reader_error_message(exc))
         return redirect("settings_import")
-    jobs = selectors.import_job_list(user=request.user)[:5]
+    jobs = list(selectors.import_job_list(user=request.user)[:5])
+    for job in jobs:
+        job.summary = import_job_summary(job)
     return render(request, "settings/import.html", {"jobs": jobs, "current": "import"})

@@ -450,6 +450,10 @@
     var bar = $("progress", box);
     var status = $(".import-status", box);
     var results = $(".import-results", box);
+    var pending = $(".import-pending", box);
+    function count(job, name, fallback) {
+      return job[name] !== undefined ? job[name] : (fallback || 0);
+    }
     function render(job) {
       var total = job.total || 0;
       var processed = job.processed || 0;
@@ -457,22 +461,51 @@
       bar.value = total ? processed : 0;
       status.textContent = status.getAttribute("data-template")
         .replace("{processed}", processed).replace("{total}", total)
-        .replace("{created}", job.created_count !== undefined ? job.created_count : (job.created || 0))
-        .replace("{skipped}", job.skipped_count !== undefined ? job.skipped_count : (job.skipped || 0));
+        .replace("{added}", count(job, "added_count", job.created_count))
+        .replace("{subscribed}", count(job, "subscribed_count"))
+        .replace("{skipped}", count(job, "skipped_outline_count", job.skipped_count))
+        .replace("{failed}", count(job, "failed_count", (job.failures || []).length));
+      var waiting = count(job, "fetch_pending_count");
+      pending.hidden = !waiting;
+      pending.textContent = waiting ? pending.getAttribute("data-template").replace("{pending}", waiting) : "";
       results.innerHTML = "";
-      (job.failures || job.failed || []).forEach(function (failure) {
+      var problems = job.outlines ? job.outlines.filter(function (outline) {
+        return outline.status === "failed" || outline.status === "fetch_failed" || outline.status === "skipped";
+      }) : (job.failures || []).map(function (failure) {
+        return { url: failure.url, reason: failure.reason, status: "failed", status_label: "" };
+      });
+      problems.forEach(function (outline) {
         var li = doc.createElement("li");
-        var url = doc.createElement("span");
-        url.className = "failed";
-        url.textContent = failure.url;
+        li.setAttribute("data-status", outline.status);
+        var label = doc.createElement("span");
+        label.className = outline.status === "skipped" ? "muted" : "failed";
+        label.textContent = outline.status_label || "";
+        var name = doc.createElement("span");
+        name.textContent = outline.title || outline.url || "";
         var reason = doc.createElement("span");
-        reason.className = "muted";
-        reason.textContent = failure.reason;
-        li.appendChild(url);
+        reason.className = "import-reason";
+        reason.textContent = outline.reason || "";
+        li.appendChild(label);
+        li.appendChild(name);
+        if (outline.title && outline.url) {
+          var url = doc.createElement("span");
+          url.className = "muted";
+          url.textContent = outline.url;
+          li.appendChild(url);
+        }
         li.appendChild(reason);
         results.appendChild(li);
       });
       if (job.warning) { $(".import-warning", box).textContent = job.warning; }
+    }
+    // After the job, keep following the added feeds' first fetches for a while.
+    function follow(jobId, rounds) {
+      api("GET", "opml/import/" + jobId + "/").then(function (job) {
+        render(job);
+        if (job.fetch_pending_count && rounds > 0) {
+          setTimeout(function () { follow(jobId, rounds - 1); }, 3000);
+        }
+      }).catch(function () { /* the summary shown stays */ });
     }
     function poll(jobId) {
       api("GET", "opml/import/" + jobId + "/").then(function (job) {
@@ -483,6 +516,7 @@
           if (job.status === "done") { toast(str("import-done")); } else { toast(str("import-failed"), "error"); }
           if (job.error) { $(".import-warning", box).textContent = job.error; }
           refreshCounts();
+          if (job.fetch_pending_count) { setTimeout(function () { follow(jobId, 60); }, 3000); }
           return;
         }
         setTimeout(function () { poll(jobId); }, 700);

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             "--json",
             action="store_true",
             help='print {"created": n, "skipped": n, "failed": [{"url", "reason"}], '
-            '"categories": [...], "warning": str}',
+            '"categories": [...], "warning": str, "outlines": [one entry per outline]}',
         )
 
     def handle(self, *args, **options) -> None:
@@ -50,6 +50,7 @@ class Command(BaseCommand):
             "failed": job.failures,
             "categories": job.categories,
             "warning": job.warning,
+            "outlines": job.report,
         }
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
@@ -63,3 +64,7 @@ class Command(BaseCommand):
             self.stdout.write(f"warning: {job.warning}")
         for failure in job.failures:
             self.stdout.write(f"failed: {failure['url']}: {failure['reason']}")
+        for outline in job.report:
+            if outline.get("status") == "skipped":
+                what = outline.get("title") or outline.get("url") or f"line {outline.get('line')}"
+                self.stdout.write(f"skipped: {what}: {outline.get('reason', '')}")
