@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from lxml import etree
 
 from feeds.models import Feed
+from feeds.pipeline.parse.characters import remove_control_characters
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
 from reader.models import Category, ImportJob, Subscription
 from reader.opml_scanner import scan_tags
@@ -61,7 +62,6 @@ MAX_DEPTH = 100
 #: Progress is saved every this many feeds.
 PROGRESS_EVERY = 20
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A DOCTYPE with its internal subset. libxml2 expands internal entities in
 # attribute values even with resolve_entities=False, so declarations are removed
 # before parsing: every entity reference is then undefined and dropped.
@@ -128,7 +128,7 @@ def _parser() -> etree.XMLParser:
 
 
 def _text(value: str | None, limit: int = 512) -> str:
-    return " ".join(_CONTROL.sub("", value or "").split())[:limit]
+    return " ".join(remove_control_characters(value or "").split())[:limit]
 
 
 def _attr(node: _Node, name: str) -> str:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IDENTITY_POLICIES",
     "entry_identities",
+    "guid_link",
     "is_tracking_param",
     "link_is_unique",
     "normalize_url",
@@ -63,6 +64,7 @@ _TRACKING_EXACT = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_CHARS = "/?#[]@!$&'()*+,;=:%-._~"
 _FRAGMENT_TRACKING_RE = re.compile(r"^xtor=", re.IGNORECASE)
+_ABSOLUTE_HTTP_RE = re.compile(r"^https?://[^\s/?#]", re.IGNORECASE)
 
 
 def is_tracking_param(name: str) -> bool:
@@ -114,6 +116,25 @@ def normalize_url(url: str) -> str:
     if not normalized.isascii():
         normalized = quote(normalized, safe=_SAFE_CHARS)
     return normalized
+
+
+def guid_link(guid: str, *, is_permalink: bool = True) -> str:
+    """The item link a guid stands for: the guid itself, or "" when it is not a link.
+
+    RSS 2.0 (``guid``, attribute ``isPermaLink``, default true): a guid is the item's
+    permanent URL unless ``isPermaLink`` is false. Tidings takes it as the link only when
+    it is also an absolute http(s) URL with a host: a numeric or opaque guid
+    (``1568222173893``, ``tag:...``, ``urn:uuid:...``) is never resolved against the feed
+    URL into a link that does not exist. Returns the guid stripped, or "". Pure.
+    """
+    guid = (guid or "").strip()
+    if not is_permalink or not _ABSOLUTE_HTTP_RE.match(guid):
+        return ""
+    try:
+        host = urlsplit(guid).hostname
+    except ValueError:
+        return ""
+    return guid if host else ""
 
 
 def _sha256(key: str) -> str:

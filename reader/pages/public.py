@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from feeds.pipeline.icons import icon_for_feed
+from feeds.pipeline.parse.characters import remove_control_characters
 from feeds.public import category_name, public_entries, public_entry_get, public_source_get
 from reader import directory_selectors, saved_views, selectors, services
 from reader.errors import ReaderError
@@ -132,6 +133,39 @@ def feed_icon(request: HttpRequest, feed_id: int) -> HttpResponse:
     return response
 
 
+def _xml_safe(value: Any) -> Any:
+    """``value`` with the characters XML 1.0 forbids removed from every string in it."""
+    if isinstance(value, str):
+        return remove_control_characters(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_xml_safe(item) for item in value)
+    return value
+
+
+class XmlSafeFeedMixin:
+    """A Django feed generator whose every text value is cleaned before it is written.
+
+    Entries stored before text hygiene (``feeds.pipeline.parse.characters``) may hold
+    control characters; Django's XML writer refuses them ("Control characters are not
+    supported in XML 1.0"), so one bad item would break the whole document.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*_xml_safe(args), **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args: Any, **kwargs: Any) -> None:
+        """Add an item (Django's arguments), every string in it cleaned."""
+        super().add_item(*_xml_safe(args), **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+
+class XmlSafeRss201rev2Feed(XmlSafeFeedMixin, Rss201rev2Feed):
+    """RSS 2.0 generator that writes well-formed XML whatever the stored text holds."""
+
+
+class XmlSafeAtom1Feed(XmlSafeFeedMixin, Atom1Feed):
+    """Atom 1.0 generator that writes well-formed XML whatever the stored text holds."""
+
+
 class SavedViewRssFeed(Feed):
     """RSS 2.0 document of one saved view (looked up by its secret token).
 
@@ -142,7 +176,7 @@ class SavedViewRssFeed(Feed):
     Built on Django's syndication framework.
     """
 
-    feed_type = Rss201rev2Feed
+    feed_type = XmlSafeRss201rev2Feed
 
     def get_object(self, request: HttpRequest, token: str) -> SavedView:
         """The saved view of ``token``; Http404 (NotFound) otherwise."""
@@ -199,5 +233,5 @@ class SavedViewRssFeed(Feed):
 class SavedViewAtomFeed(SavedViewRssFeed):
     """Atom 1.0 document of one saved view."""
 
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom1Feed
     subtitle = SavedViewRssFeed.description

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from feeds.management.commands._feedcli import printable
 from feeds.models import Feed
 from feeds.pipeline.fetch import FetchError
 from feeds.services import feed_get_or_create, feed_refresh
@@ -30,14 +31,14 @@ class Command(BaseCommand):
         result = feed_refresh(feed_id=feed.pk, force=True)
         feed = Feed.objects.get(pk=result.feed_id)
         self.stdout.write(f"id: {feed.pk}{' (new)' if created else ''}")
-        self.stdout.write(f"url: {feed.url}")
-        self.stdout.write(f"title: {feed.title}")
+        self.stdout.write(f"url: {printable(feed.url)}")
+        self.stdout.write(f"title: {printable(feed.title)}")
         self.stdout.write(f"entries: {feed.entries.count()}")
         if result.outcome == "skipped":
             state = feed.disabled_reason if feed.disabled else "already being refreshed"
-            self.stdout.write(f"not fetched: {state}")
+            self.stdout.write(f"not fetched: {printable(state)}")
         elif not result.ok:
-            raise CommandError(result.error or result.outcome)
+            raise CommandError(printable(result.error or result.outcome))
         else:
             self.stdout.write(
                 f"fetched: {result.status}, {result.new} new, {result.updated} updated"

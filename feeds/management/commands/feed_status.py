@@ -5,6 +5,8 @@ last_error, last_error_kind, error_count, first_error_at, disabled,
 disabled_reason, last_fetched_at, last_success_at, next_fetch_at,
 fetch_interval (seconds), etag, last_modified, and ``entries``: a list of
 {guid, url, title, published} newest first (ISO 8601 UTC times, null when unset).
+What a feed published is printed with its control characters escaped (``printable``):
+a feed title cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand
 
-from feeds.management.commands._feedcli import feed_lookup
+from feeds.management.commands._feedcli import feed_lookup, printable, printable_json
 from feeds.models import Feed
 
 
@@ -75,8 +77,8 @@ class Command(BaseCommand):
     def handle(self, *args, url: str, as_json: bool = False, limit: int | None = None, **opts):
         status = feed_status(feed_lookup(url), limit=limit)
         if as_json:
-            self.stdout.write(json.dumps(status, ensure_ascii=False, indent=2))
+            self.stdout.write(printable_json(json.dumps(status, ensure_ascii=False, indent=2)))
             return
         for key, value in status.items():
             if key != "entries":
-                self.stdout.write(f"{key}: {'' if value is None else value}")
+                self.stdout.write(f"{key}: {printable(value)}")

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from feeds.management.commands._feedcli import ProgressBar, feed_lookup
+from feeds.management.commands._feedcli import ProgressBar, feed_lookup, printable
 from feeds.models import Feed
 from feeds.scheduling import feeds_claim_due, wanted_feeds_q
 from feeds.services import RefreshResult, feed_refresh
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         results = self._refresh(ids, force=force, jobs=options["jobs"], quiet=options["quiet"])
         self.stdout.write(_summary(results))
         if options["url"] and results and not results[0].ok:
-            raise CommandError(results[0].error or results[0].outcome)
+            raise CommandError(printable(results[0].error or results[0].outcome))
 
     def _refresh(self, ids: list[int], *, force: bool, jobs: int, quiet: bool):
         bar = None if quiet else ProgressBar(len(ids), stream=getattr(self.stderr, "_out", None))
@@ -103,5 +103,7 @@ def _summary(results: list[RefreshResult]) -> str:
         f"{len(results)} feeds: {outcomes['ok']} ok, {outcomes['not_modified']} not modified, "
         f"{failed} failed, {outcomes['skipped']} skipped; {new} new entries, {updated} updated"
     )
-    errors = [f"  feed {r.feed_id} {r.url}: {r.error}" for r in results if r.error]
+    errors = [
+        f"  feed {r.feed_id} {printable(r.url)}: {printable(r.error)}" for r in results if r.error
+    ]
     return "\n".join([text, *errors])

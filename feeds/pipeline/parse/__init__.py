@@ -9,7 +9,9 @@ One module per concern:
 - ``xmlfeed``: RSS 0.9x/1.0 (RDF)/2.0 and Atom 0.3/1.0 through feedparser (``saxdriver``);
 - ``mediarss``: Media RSS of those items (captions and alt text, YouTube/PeerTube descriptions);
 - ``jsonfeed``: JSON Feed 1.0/1.1;
-- ``dates``: feed dates as aware UTC datetimes; ``fields``: normalizers the formats share.
+- ``dates``: feed dates as aware UTC datetimes; ``fields``: normalizers the formats share;
+- ``characters``: text hygiene, applied to every document read (control characters and
+  what XML 1.0 forbids never reach the store).
 
 A feed format is a module with ``sniff(document) -> bool`` and ``read(document) ->
 ParsedFeed`` (``document`` a ``RawDocument``), listed in ``FORMATS``: a new format is
@@ -26,6 +28,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from feeds.pipeline.parse import jsonfeed, xmlfeed
+from feeds.pipeline.parse.characters import clean_parsed_feed
 from feeds.pipeline.parse.dates import parse_date
 from feeds.pipeline.parse.encoding import split_content_type
 from feeds.pipeline.parse.model import (
@@ -79,6 +82,7 @@ def parse_feed(content: bytes, *, url: str, content_type: str = "") -> ParsedFee
     for an empty document, invalid JSON, or a malformed feed that yields no
     entries. A malformed feed that still yields entries is returned with
     ``bozo_message`` set. A well-formed feed with no items returns no entries.
+    Every text field is clean of control characters (``characters.clean_parsed_feed``).
     """
     if not content or not content.strip():
         raise ParseError("The address returned an empty document, not a feed")
@@ -92,5 +96,5 @@ def parse_feed(content: bytes, *, url: str, content_type: str = "") -> ParsedFee
     )
     for feed_format in FORMATS:
         if feed_format.sniff(document):
-            return feed_format.read(document)
+            return clean_parsed_feed(feed_format.read(document))
     raise ParseError("The address returned a document in no known feed format")

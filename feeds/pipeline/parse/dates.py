@@ -2,6 +2,8 @@
 
 Policy 2 of ``../shared/cases/README.md``: a value that cannot be read is ``None``,
 never a guess (the store then uses the first-seen time); zone-less values are UTC.
+Two-digit years are read as RFC 5322 section 4.3 says (00-49 are 2000-2049, 50-99
+are 1950-1999), not as feedparser or the email package would (their cut-offs differ).
 """
 
 from __future__ import annotations
@@ -13,10 +15,18 @@ import time
 
 import feedparser.datetimes
 
-__all__ = ["parse_date"]
+__all__ = ["parse_date", "rfc5322_year"]
 
 UTC = dt.UTC
 _ISO_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}(?:[T ]|$)")
+# RFC 822/5322 "[day-name,] day month year": the year group is two digits (obs-year).
+_TWO_DIGIT_YEAR_RE = re.compile(
+    r"^((?:[a-z]{3,9},?\s*)?\d{1,2}[\s-]+"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[\s-]+)(\d{2})(?=\s|$)",
+    re.IGNORECASE,
+)
+# Numbers that may write a year: four or two digits, not part of a time (hh:mm:ss).
+_YEAR_RE = re.compile(r"(?<![\d:])(\d{4}|\d{2})(?![\d:])")
 _SLASH_RE = re.compile(
     r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(Z|UTC|GMT)?$",
     re.IGNORECASE,
@@ -30,17 +40,53 @@ def _aware(value: dt.datetime) -> dt.datetime | None:
     return value if value.year >= 1900 else None
 
 
+def rfc5322_year(two_digits: int) -> int:
+    """The four-digit year of an obsolete two-digit year (RFC 5322 section 4.3).
+
+    00-49 are 2000-2049, 50-99 are 1950-1999. ``two_digits`` in 0..99.
+    """
+    return two_digits + (2000 if two_digits < 50 else 1900)
+
+
+def _expand_two_digit_year(raw: str) -> str:
+    """``raw`` with an RFC 822 two-digit year written in four digits (else unchanged)."""
+    match = _TWO_DIGIT_YEAR_RE.match(raw)
+    if not match:
+        return raw
+    year = rfc5322_year(int(match.group(2)))
+    return f"{match.group(1)}{year}{raw[match.end() :]}"
+
+
+def _year_in_text(year: int, raw: str) -> bool:
+    """Whether ``raw`` writes ``year`` (or a year next to it: the UTC shift can cross one).
+
+    A four-digit number equal to it counts, or a two-digit one (not part of a time)
+    whose RFC 5322 reading is.
+    """
+    for token in _YEAR_RE.findall(raw):
+        written = int(token) if len(token) == 4 else rfc5322_year(int(token))
+        if abs(written - year) <= 1:
+            return True
+    return False
+
+
 def parse_date(raw: str | None, parsed: time.struct_time | None = None) -> dt.datetime | None:
     """A feed date string as an aware UTC datetime, or None when it cannot be read.
 
     ISO 8601/RFC 3339 (Atom, JSON Feed) and ``YYYY/M/D h:m:s`` are read here;
     RFC 822 and the other spellings feedparser knows come from ``parsed``
-    (feedparser's UTC struct_time), kept only when the year it found appears in
-    the raw text, so a misread never becomes a different date (P06).
+    (feedparser's UTC struct_time, else feedparser's date parser), kept whenever
+    its result is consistent with the text, the year it found being written there
+    (four digits, or two read as RFC 5322 says), so a misread never becomes a
+    different date (P06). An RFC 822 two-digit year is expanded first
+    (``Tue, 10 Jun 03 09:41:01 GMT`` is 2003-06-10 09:41:01 UTC).
     """
     raw = (raw or "").strip()
     if not raw:
         return None
+    expanded = _expand_two_digit_year(raw)
+    if expanded != raw:
+        raw, parsed = expanded, None  # feedparser read the two digits by its own rule
     if _ISO_RE.match(raw):
         try:
             return _aware(dt.datetime.fromisoformat(raw.replace(" ", "T", 1)))
@@ -61,8 +107,7 @@ def parse_date(raw: str | None, parsed: time.struct_time | None = None) -> dt.da
         value = dt.datetime(*parsed[:6], tzinfo=UTC)
     except (TypeError, ValueError):
         return None
-    years = {str(value.year), str(value.year - 1), str(value.year + 1)}
-    if not any(year in raw for year in years):
+    if not _year_in_text(value.year, raw):
         return None
     return _aware(value)
 

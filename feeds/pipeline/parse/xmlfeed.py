@@ -22,8 +22,9 @@ import feedparser.api
 import feedparser.mixin
 import feedparser.namespaces._base
 
-from feeds.pipeline.identity import normalize_url
+from feeds.pipeline.identity import guid_link, normalize_url
 from feeds.pipeline.parse import mediarss, saxdriver
+from feeds.pipeline.parse.characters import clean_xml_document
 from feeds.pipeline.parse.dates import parse_date
 from feeds.pipeline.parse.encoding import decode
 from feeds.pipeline.parse.fields import categories, enclosures, http_url, plain_to_html
@@ -61,6 +62,7 @@ def read(document: RawDocument) -> ParsedFeed:
     if looks_like_html(document.head):
         raise NotAFeedError()
     text = decode(document.content, http_charset=document.charset, media_type=document.media_type)
+    text = clean_xml_document(text)  # a stray control character must not make it malformed
     return parse_xml(prepare_xml(text).encode("utf-8"), url=document.url)
 
 
@@ -204,9 +206,22 @@ def _base(detail: Any, url: str) -> str:
     return urljoin(url, xml_base) if xml_base else url
 
 
+def _entry_link(entry: Any) -> str:
+    """The item's link as published; a guid feedparser took as the link only when it is one.
+
+    feedparser copies a permalink guid (RSS ``isPermaLink`` not false, and no ``link``
+    before it) into ``link``; ``identity.guid_link`` keeps it only when it is an
+    absolute http(s) URL.
+    """
+    link = entry.get("link") or ""
+    if entry.get("guidislink") and link == entry.get("id"):
+        return guid_link(link)
+    return link
+
+
 def _xml_entry(entry: Any, *, url: str, is_rss: bool) -> ParsedEntry:
     entry_base = _base(entry.get("title_detail"), url)
-    link = http_url(entry.get("link"), entry_base)
+    link = http_url(_entry_link(entry), entry_base)
     content = _pick_content(entry)
     summary = entry.get("summary_detail")
     if summary is not None and not (summary.get("value") or "").strip():

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +34,7 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.ratelimit import RateLimited
+from feeds.pipeline.parse.characters import remove_control_characters
 from reader import selectors
 from reader.api.compat import greader
 from reader.api.compat.item_ids import LABEL_PREFIX, READ, READING_LIST, Stream, parse_stream_id
@@ -51,13 +51,10 @@ ITEM_TAG_PREFIX = "tag:google.com,2005:reader/"
 #: State names that a folder of the same name must not impersonate in ``label``.
 _STATE_LABELS = {"read", "fresh", "kept-unread", "starred", "reading-list"}
 
-# Characters XML 1.0 cannot carry at all (C0 controls but tab/LF/CR, surrogates, U+FFFE/F).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
 
 def _clean(value: Any) -> str:
     """``value`` as text an XML document can hold (characters XML forbids are dropped)."""
-    return _NOT_XML.sub("", "" if value is None else str(value))
+    return remove_control_characters("" if value is None else str(value))
 
 
 def _iso(unix_seconds: int | float) -> str:
