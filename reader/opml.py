@@ -27,6 +27,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from reader.user_language import user_language_override
 from lxml import etree
 
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
@@ -104,25 +108,27 @@ def parse_opml(data: bytes) -> ParsedOpml:
     when no OPML can be recovered at all.
     """
     if len(data) > MAX_BYTES:
-        raise OpmlTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MiB.")
+        message = _("The file is larger than %(size)s MiB.")
+        raise OpmlTooLarge(message % {"size": MAX_BYTES // (1024 * 1024)})
     parser = _parser()
     data = _DOCTYPE.sub(lambda m: b"\n" * m.group(0).count(b"\n"), data, count=1)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        message = f"The file is not readable OPML (line {exc.lineno})."
+        message = _("The file is not readable OPML (line %(line)s).") % {"line": exc.lineno}
         raise OpmlInvalid(message, line=exc.lineno) from None
     errors = [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
     first = errors[0] if errors else None
     if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
         line = first.line if first else 1
-        raise OpmlInvalid(f"The file is not readable OPML (line {line}).", line=line)
+        message = _("The file is not readable OPML (line %(line)s).") % {"line": line}
+        raise OpmlInvalid(message, line=line)
     parsed = ParsedOpml()
     if first is not None:
-        parsed.warning = (
-            f"The file is not well-formed XML (line {first.line}: {_text(first.message, 200)}); "
+        parsed.warning = _(
+            "The file is not well-formed XML (line %(line)s: %(reason)s); "
             "what could be read was imported."
-        )
+        ) % {"line": first.line, "reason": _text(first.message, 200)}
     body = next((c for c in root if isinstance(c.tag, str) and c.tag == "body"), root)
     _walk(body, [], parsed.feeds)
     return parsed
@@ -158,20 +164,23 @@ def opml_import_start(
     """
     parsed = parse_opml(bytes(data))
     if len(parsed.feeds) > MAX_FEEDS:
-        raise OpmlTooLarge(f"The file lists more than {MAX_FEEDS:,} feeds.")
+        raise OpmlTooLarge(_("The file lists more than %(count)s feeds.") % {"count": f"{MAX_FEEDS:,}"})
     job = ImportJob.objects.create(
         user=user,
         data=bytes(data),
         filename=_text(filename, 255),
         total=len(parsed.feeds),
-        warning=parsed.warning or ("" if parsed.feeds else "This file lists no feeds."),
+        warning=parsed.warning or ("" if parsed.feeds else _("This file lists no feeds.")),
+
     )
     if enqueue:
         transaction.on_commit(lambda: _send_import(job))
     return job
 
 
-QUEUE_DOWN = "The import could not be queued (the task queue is down). Upload the file again."
+QUEUE_DOWN = gettext_lazy(
+    "The import could not be queued (the task queue is down). Upload the file again."
+)
 
 
 def _send_import(job: ImportJob) -> None:
@@ -184,7 +193,8 @@ def _send_import(job: ImportJob) -> None:
         import_opml.delay(job.pk)
     except OperationalError as exc:  # a pending job nobody will run is worse than a clear failure
         logger.warning("broker unavailable, OPML import %s not queued: %s", job.pk, exc)
-        job.status, job.error, job.finished_at = ImportJob.Status.FAILED, QUEUE_DOWN, timezone.now()
+        job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
+        job.error = str(QUEUE_DOWN)
         job.save(update_fields=["status", "error", "finished_at"])
 
 
@@ -193,11 +203,18 @@ def opml_import_run(*, job_id: int) -> ImportJob:
 
     Idempotent: a finished job is returned as is; a re-run skips what is already
     subscribed. Progress (``processed`` of ``total``) is saved as it goes;
-    ``failures`` lists ``{"url", "reason"}``. A crash marks the job failed.
+    ``failures`` lists ``{"url", "reason"}``, reasons in the user's language (the
+    job runs in the worker, where no request chose one). A crash marks the job failed.
     """
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return job
+    with user_language_override(job.user):
+        return _run(job)
+
+
+def _run(job: ImportJob) -> ImportJob:
+
     job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
     job.processed = job.created_count = job.skipped_count = 0
     job.failures, job.categories = [], []
