@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -198,7 +199,7 @@ class EntryUpdateInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         """At least one of read, starred."""
         if not attrs:
-            raise serializers.ValidationError("Give read and/or starred.")
+            raise serializers.ValidationError(_("Give read and/or starred."))
         return attrs
 
 
@@ -210,7 +211,7 @@ class EntryBatchInputSerializer(EntryUpdateInputSerializer):
     def validate(self, attrs: dict) -> dict:
         """At least one of read, starred besides the ids."""
         if "read" not in attrs and "starred" not in attrs:
-            raise serializers.ValidationError("Give read and/or starred.")
+            raise serializers.ValidationError(_("Give read and/or starred."))
         return attrs
 
 

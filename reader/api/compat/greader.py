@@ -40,6 +40,7 @@ from reader.api.compat.item_ids import (
     parse_stream_id,
 )
 from reader.errors import DiscoveryChoice, NotFound, ReaderError, SubscriptionExists
+from reader.user_language import user_language_override
 from reader.models import Category, Subscription
 
 #: Default and largest ``n`` for stream/contents (entries with content).
@@ -204,8 +205,10 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
         if not _edit_token_ok(request, token):
             return unauthorized()
     try:
-        return handler(request, user, token)
+        with user_language_override(user):  # quickadd errors in the user's language
+            return handler(request, user, token)
     except (BadRequest, ReaderError, ValueError) as exc:
+
         return text_response(f"Error={error_message(exc)}", status=400)
     except NotFound:
         return text_response("Not Found", status=404)
