@@ -29,12 +29,11 @@ from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-from reader.user_language import user_language_override
 from lxml import etree
 
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
 from reader.models import Category, ImportJob, Subscription
+from reader.user_language import user_language_override
 
 logger = logging.getLogger(__name__)
 
@@ -164,14 +163,15 @@ def opml_import_start(
     """
     parsed = parse_opml(bytes(data))
     if len(parsed.feeds) > MAX_FEEDS:
-        raise OpmlTooLarge(_("The file lists more than %(count)s feeds.") % {"count": f"{MAX_FEEDS:,}"})
+        raise OpmlTooLarge(
+            _("The file lists more than %(count)s feeds.") % {"count": f"{MAX_FEEDS:,}"}
+        )
     job = ImportJob.objects.create(
         user=user,
         data=bytes(data),
         filename=_text(filename, 255),
         total=len(parsed.feeds),
         warning=parsed.warning or ("" if parsed.feeds else _("This file lists no feeds.")),
-
     )
     if enqueue:
         transaction.on_commit(lambda: _send_import(job))

@@ -27,10 +27,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.utils.translation import gettext as _
 from django.db.models import Max, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from reader import read_state, selectors
 from reader.errors import InvalidInput, NotFound
@@ -138,7 +137,9 @@ def _save(view: SavedView) -> SavedView:
         with transaction.atomic():
             view.save()
     except IntegrityError as exc:  # the (user, name) constraint: the only one on the row
-        raise InvalidInput(_("You already have a view named %(value)s.") % {"value": repr(view.name)}) from exc
+        raise InvalidInput(
+            _("You already have a view named %(value)s.") % {"value": repr(view.name)}
+        ) from exc
     return view
 
 
@@ -231,7 +232,7 @@ def view_resolve(*, user: Any, key: str, now: datetime | None = None) -> ViewSpe
     if key == "today":
         return ViewSpec(
             key="today",
-            title=gettext("Today"),
+            title=_("Today"),
             filters={"published_after": local_midnight(user=user, now=now)},
             status="all",
         )

@@ -16,6 +16,7 @@ from reader import selectors
 from reader.feed_errors import feed_error_text
 from reader.models import Subscription
 
+
 def subscription_rows(*, user, rows=None) -> list[Subscription]:
     """The user's subscriptions for /subscriptions/ (or ``rows``, an iterable of them with
     feed and category loaded), each with ``display_title`` and ``error_text`` (plain words,

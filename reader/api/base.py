@@ -85,7 +85,6 @@ class ApiView(APIView):
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
 
-
     def query_params(self) -> dict[str, Any]:
         """Validated query parameters (400 with field errors when invalid)."""
         assert self.query_serializer_class is not None

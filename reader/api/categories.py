@@ -9,8 +9,8 @@ category_delete). Deleting a category moves its subscriptions to Uncategorized.
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response

@@ -219,4 +219,3 @@ def error_body(exc: Exception, data: Any) -> dict[str, Any]:
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under /api/v1/: the same 404 body as an unknown id."""
     return JsonResponse(not_found_body(), status=404)
-

@@ -14,8 +14,8 @@ import json
 
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response

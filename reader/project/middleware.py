@@ -24,7 +24,6 @@ def preferred_language(request: HttpRequest) -> str | None:
     return user_language(getattr(request, "user", None))
 
 
-
 class UserPreferencesMiddleware:
     """Activate the user's language (over Accept-Language) and time zone for the request."""
 

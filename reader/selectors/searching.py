@@ -62,7 +62,9 @@ def entry_search(
     if not q.strip():
         raise InvalidInput(_("The search is empty."))
     if not 1 <= int(limit) <= MAX_PAGE_SIZE or int(offset) < 0:
-        raise InvalidInput(_("limit must be between 1 and %(max)s, offset >= 0.") % {"max": MAX_PAGE_SIZE})
+        raise InvalidInput(
+            _("limit must be between 1 and %(max)s, offset >= 0.") % {"max": MAX_PAGE_SIZE}
+        )
     f = replace(EntryFilters.coerce(filters), q="", sort="newest")
     if f.status == "starred":
         page = entry_list(user=user, filters=replace(f, q=q), limit=limit)

@@ -41,7 +41,9 @@ def _clean_ids(entry_ids: Iterable[Any]) -> list[int]:
             ids.append(number)
     ids = sorted(set(ids))
     if len(ids) > MAX_BATCH_IDS:
-        raise InvalidInput(gettext("At most %(count)s entries per call.") % {"count": MAX_BATCH_IDS})
+        raise InvalidInput(
+            gettext("At most %(count)s entries per call.") % {"count": MAX_BATCH_IDS}
+        )
 
     return ids
 

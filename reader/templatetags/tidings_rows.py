@@ -40,6 +40,7 @@ def feed_stopped(feed: Any) -> str:
     language ("" when it did not; ``reader.feed_errors.feed_stopped_text``)."""
     return feed_stopped_text(feed)
 
+
 _ICON_SIZE = {"lg": 40, "md": 24}
 _SENTINEL = "987654321"
 _CURRENT = ' aria-current="page"'

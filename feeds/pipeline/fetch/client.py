@@ -169,10 +169,11 @@ def _classify(exc: Exception, host: str) -> FetchError:
         message = _("The server took longer than %(seconds)s s to answer.")
         return FetchError("timeout", message % {"seconds": seconds})
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
-        return FetchError("invalid_url", _("The address is not valid: %(reason)s.") % {"reason": exc})
+        return FetchError(
+            "invalid_url", _("The address is not valid: %(reason)s.") % {"reason": exc}
+        )
     message = _("The connection to %(host)s failed before the response was complete.")
     return FetchError("connect", message % {"host": host})
-
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
@@ -316,7 +317,6 @@ def wait_message(status: int, retry_after: datetime | None) -> str:
         "reason": reason,
         "time": f"{retry_after:%Y-%m-%d %H:%M}",
     }
-
 
 
 _CHALLENGE_MARKERS = (

@@ -243,4 +243,3 @@ def _idna(host: str) -> str:
 def unresolved_message(host: str) -> str:
     """The user-facing sentence for a host name that does not resolve, in the active language."""
     return _("The host name %(host)s could not be resolved.") % {"host": host}
-

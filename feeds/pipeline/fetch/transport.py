@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import requests
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
-
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -134,7 +133,6 @@ class Budget:
     def timeout_error(self) -> FetchError:
         message = _("The server took longer than %(seconds)s s to answer.")
         return FetchError("timeout", message % {"seconds": seconds_text(self.seconds)})
-
 
 
 class _Watchdog:

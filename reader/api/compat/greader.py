@@ -40,8 +40,8 @@ from reader.api.compat.item_ids import (
     parse_stream_id,
 )
 from reader.errors import DiscoveryChoice, NotFound, ReaderError, SubscriptionExists
-from reader.user_language import user_language_override
 from reader.models import Category, Subscription
+from reader.user_language import user_language_override
 
 #: Default and largest ``n`` for stream/contents (entries with content).
 CONTENTS_DEFAULT, CONTENTS_MAX = 20, 1000
@@ -208,7 +208,6 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
         with user_language_override(user):  # quickadd errors in the user's language
             return handler(request, user, token)
     except (BadRequest, ReaderError, ValueError) as exc:
-
         return text_response(f"Error={error_message(exc)}", status=400)
     except NotFound:
         return text_response("Not Found", status=404)
