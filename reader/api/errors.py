@@ -53,6 +53,7 @@ from reader.errors import (
 
 NOT_FOUND_DETAIL = gettext_lazy("Not found.")
 INVALID_INPUT_DETAIL = gettext_lazy("Invalid input.")
+_JSON_PARSE_ERROR = "JSON parse error - "
 
 
 def not_found_body() -> dict[str, Any]:
@@ -210,6 +211,11 @@ def error_body(exc: Exception, data: Any) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         body = {"detail": str(INVALID_INPUT_DETAIL), "code": "invalid"}
         return {**body, "errors": flatten_errors(data)}
+    if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith(_JSON_PARSE_ERROR):
+        # DRF's JSONParser words this itself, untranslated: "JSON parse error - <reason>".
+        reason = str(exc.detail)[len(_JSON_PARSE_ERROR) :]
+        detail = gettext_lazy("JSON parse error - %(reason)s") % {"reason": reason}
+        return {"detail": str(detail), "code": code, "errors": {}}
     if isinstance(data, dict) and "detail" in data:
         return {"detail": str(data["detail"]), "code": code, "errors": {}}
     return {"detail": str(gettext_lazy("Error.")), "code": code, "errors": flatten_errors(data)}
