@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from feeds.fulltext import fulltext_extract
 from feeds.services import FeedRetryRefused, feed_retry
 from reader import selectors
@@ -56,8 +58,9 @@ def subscription_retry(*, user: Any, subscription_id: int) -> Subscription:
         sub.feed = feed_retry(feed_id=sub.feed_id)
     except FeedRetryRefused as exc:
         raise FeedDisabledByAdmin(
-            "An administrator stopped fetching this feed; only an administrator can resume it."
+            _("An administrator stopped fetching this feed; only an administrator can resume it.")
         ) from exc
+
     return sub
 
 

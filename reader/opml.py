@@ -47,6 +47,7 @@ from feeds.pipeline.parse.characters import remove_control_characters
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
 from reader.models import Category, ImportJob, Subscription
 from reader.opml_scanner import scan_tags
+from reader.user_language import user_language_override
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,8 @@ def parse_opml(data: bytes) -> ParsedOpml:
     ``OpmlInvalid`` (with ``line``) when the file holds no ``opml`` element at all.
     """
     if len(data) > MAX_BYTES:
-        raise OpmlTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MiB.")
+        message = _("The file is larger than %(size)s MiB.")
+        raise OpmlTooLarge(message % {"size": MAX_BYTES // (1024 * 1024)})
     declared: set[str] = set()
 
     def blank_doctype(match: re.Match[bytes]) -> bytes:
@@ -187,7 +189,8 @@ def parse_opml(data: bytes) -> ParsedOpml:
         line = exc.lineno or 1
         nodes = _scanned_outlines(_decoded(data), frozenset(declared))
         if nodes is None:
-            raise OpmlInvalid(f"The file is not readable OPML (line {line}).", line=line) from None
+            message = _("The file is not readable OPML (line %(line)s).") % {"line": line}
+            raise OpmlInvalid(message, line=line) from None
         message = _text(re.sub(r",? line \d+, column \d+$", "", exc.msg or ""), 200)
         parsed.warning = _(
             "The file is not well-formed XML (line %(line)s: %(message)s); "
@@ -196,7 +199,8 @@ def parse_opml(data: bytes) -> ParsedOpml:
     else:
         if root is None or not isinstance(root.tag, str) or etree.QName(root).localname != "opml":
             line = 1 if root is None else root.sourceline or 1
-            raise OpmlInvalid(f"The file is not readable OPML (line {line}).", line=line)
+            message = _("The file is not readable OPML (line %(line)s).") % {"line": line}
+            raise OpmlInvalid(message, line=line)
         body = next((c for c in root if isinstance(c.tag, str) and c.tag == "body"), root)
         nodes = _element_outlines(body)
     _walk(nodes, [], parsed.outlines)
@@ -305,9 +309,13 @@ def opml_import_start(
     """
     parsed = parse_opml(bytes(data))
     if len(parsed.feeds) > MAX_FEEDS:
-        raise OpmlTooLarge(f"The file lists more than {MAX_FEEDS:,} feeds.")
+        raise OpmlTooLarge(
+            _("The file lists more than %(count)s feeds.") % {"count": f"{MAX_FEEDS:,}"}
+        )
     if len(parsed.outlines) > MAX_OUTLINES:
-        raise OpmlTooLarge(f"The file holds more than {MAX_OUTLINES:,} outlines.")
+        raise OpmlTooLarge(
+            _("The file holds more than %(count)s outlines.") % {"count": f"{MAX_OUTLINES:,}"}
+        )
     job = ImportJob.objects.create(
         user=user,
         data=bytes(data),
@@ -320,7 +328,9 @@ def opml_import_start(
     return job
 
 
-QUEUE_DOWN = "The import could not be queued (the task queue is down). Upload the file again."
+QUEUE_DOWN = gettext_lazy(
+    "The import could not be queued (the task queue is down). Upload the file again."
+)
 
 
 def _send_import(job: ImportJob) -> None:
@@ -333,7 +343,8 @@ def _send_import(job: ImportJob) -> None:
         import_opml.delay(job.pk)
     except OperationalError as exc:  # a pending job nobody will run is worse than a clear failure
         logger.warning("broker unavailable, OPML import %s not queued: %s", job.pk, exc)
-        job.status, job.error, job.finished_at = ImportJob.Status.FAILED, QUEUE_DOWN, timezone.now()
+        job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
+        job.error = str(QUEUE_DOWN)
         job.save(update_fields=["status", "error", "finished_at"])
 
 
@@ -342,12 +353,19 @@ def opml_import_run(*, job_id: int) -> ImportJob:
 
     Idempotent: a finished job is returned as is; a re-run skips what is already
     subscribed. Progress (``processed`` of ``total`` feeds) is saved as it goes;
-    ``failures`` lists ``{"url", "reason"}``; ``report`` has one entry per outline
-    (see ``ImportJob.report``). A crash marks the job failed.
+    ``failures`` lists ``{"url", "reason"}``, reasons in the user's language (the
+    job runs in the worker, where no request chose one); ``report`` has one entry per
+    outline (see ``ImportJob.report``). A crash marks the job failed.
     """
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return job
+    with user_language_override(job.user):
+        return _run(job)
+
+
+def _run(job: ImportJob) -> ImportJob:
+
     job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
     job.processed = job.created_count = job.skipped_count = 0
     job.failures, job.categories, job.report = [], [], []

@@ -68,6 +68,8 @@ _SIDEBAR_FIELDS = (
     "feed__title",
     "feed__url",
     "feed__last_error",
+    "feed__last_error_kind",
+    "feed__last_status",
     "feed__disabled",
     "feed__disabled_reason",
     "feed__auto_disabled",

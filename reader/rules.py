@@ -44,6 +44,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.dispatch import receiver
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 
 from feeds.models import Entry
 from feeds.signals import entries_stored
@@ -102,12 +103,13 @@ def compile_matcher(*, match: str, pattern: str) -> Callable[[str], bool]:
     """
     pattern = (pattern or "").strip()
     if not pattern:
-        raise InvalidPattern("The rule needs words, a phrase or a regular expression.")
+        raise InvalidPattern(_("The rule needs words, a phrase or a regular expression."))
     if match == "regex":
         try:
             compiled = regex.compile(pattern, regex.IGNORECASE | regex.V1)
         except (regex.error, ValueError, OverflowError) as exc:
-            raise InvalidPattern(f"The regular expression is not valid: {exc}") from exc
+            message = _("The regular expression is not valid: %(reason)s") % {"reason": exc}
+            raise InvalidPattern(message) from exc
         budget = {"timeouts": 0}
         return lambda text: _regex_search(compiled, text, budget)
     if match == "phrase":
@@ -115,7 +117,7 @@ def compile_matcher(*, match: str, pattern: str) -> Callable[[str], bool]:
     elif match in ("any_words", "all_words"):
         words = pattern.split()
     else:
-        raise InvalidInput(f"Unknown match {match!r}.")
+        raise InvalidInput(_("Unknown match %(value)s.") % {"value": repr(match)})
     patterns = [re.compile(_word_pattern(w), re.IGNORECASE) for w in words]
     if match == "all_words":
         return lambda text: all(p.search(text) for p in patterns)
@@ -154,7 +156,7 @@ def entry_text(entry: Any, field_name: str) -> str:
     elif field_name == "any":
         text = "\n".join(entry_text(entry, f) for f in FIELDS if f != "any")
     else:
-        raise InvalidInput(f"Unknown field {field_name!r}.")
+        raise InvalidInput(_("Unknown field %(value)s.") % {"value": repr(field_name)})
     return text[:MAX_TEXT]
 
 
@@ -203,7 +205,7 @@ def rule_get(*, user: Any, rule_id: int) -> Rule:
 def _scope(user: Any, subscription_id: int | None, category_id: int | None) -> dict:
     """{"subscription": ..., "category": ...} of the user's own objects; NotFound otherwise."""
     if subscription_id is not None and category_id is not None:
-        raise InvalidInput("A rule applies to one subscription or one category, not both.")
+        raise InvalidInput(_("A rule applies to one subscription or one category, not both."))
     sub = cat = None
     if subscription_id is not None:
         sub = Subscription.objects.filter(user=user, pk=int(subscription_id)).first()
@@ -218,11 +220,11 @@ def _scope(user: Any, subscription_id: int | None, category_id: int | None) -> d
 
 def _check(rule: Rule) -> None:
     if rule.field not in FIELDS:
-        raise InvalidInput(f"Unknown field {rule.field!r}.")
+        raise InvalidInput(_("Unknown field %(value)s.") % {"value": repr(rule.field)})
     if rule.action not in ACTIONS:
-        raise InvalidInput(f"Unknown action {rule.action!r}.")
+        raise InvalidInput(_("Unknown action %(value)s.") % {"value": repr(rule.action)})
     if len(rule.pattern or "") > 500:
-        raise InvalidPattern("The pattern is too long (at most 500 characters).")
+        raise InvalidPattern(_("The pattern is too long (at most 500 characters)."))
     compile_rule(rule)
 
 
@@ -268,7 +270,8 @@ def rule_create(*, user: Any, **values: Any) -> Rule:
     rule = rule_build(user=user, **values)
     existing = Rule.objects.filter(user=user)
     if existing.count() >= MAX_RULES:
-        raise InvalidInput(f"At most {MAX_RULES} rules.")
+        raise InvalidInput(_("At most %(count)s rules.") % {"count": MAX_RULES})
+
     last = existing.order_by("-position").values_list("position", flat=True).first()
     rule.position = (last or 0) + 1
     rule.save()

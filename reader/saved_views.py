@@ -29,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from reader import read_state, selectors
 from reader.errors import InvalidInput, NotFound
@@ -108,14 +108,14 @@ def _clean(
 ) -> None:
     view.name = " ".join((view.name or "").split())[:255]
     if not view.name:
-        raise InvalidInput("The view needs a name.")
+        raise InvalidInput(_("The view needs a name."))
     view.q = (view.q or "").strip()[:500]
     if view.status not in STATUSES:
-        raise InvalidInput(f"Unknown status {view.status!r}.")
+        raise InvalidInput(_("Unknown status %(value)s.") % {"value": repr(view.status)})
     if view.display not in DISPLAYS:
-        raise InvalidInput(f"Unknown display {view.display!r}.")
+        raise InvalidInput(_("Unknown display %(value)s.") % {"value": repr(view.display)})
     if view.since_days is not None and not 1 <= int(view.since_days) <= 3650:
-        raise InvalidInput("since_days must be between 1 and 3650.")
+        raise InvalidInput(_("since_days must be between 1 and 3650."))
     if subscription_id is not _UNSET:
         view.subscription = (
             None
@@ -129,7 +129,7 @@ def _clean(
             else selectors.category_get(user=user, category_id=category_id)
         )
     if view.subscription_id is not None and view.category_id is not None:
-        raise InvalidInput("A view narrows to one subscription or one category, not both.")
+        raise InvalidInput(_("A view narrows to one subscription or one category, not both."))
 
 
 def _save(view: SavedView) -> SavedView:
@@ -137,7 +137,9 @@ def _save(view: SavedView) -> SavedView:
         with transaction.atomic():
             view.save()
     except IntegrityError as exc:  # the (user, name) constraint: the only one on the row
-        raise InvalidInput(f"You already have a view named {view.name!r}.") from exc
+        raise InvalidInput(
+            _("You already have a view named %(value)s.") % {"value": repr(view.name)}
+        ) from exc
     return view
 
 
@@ -164,7 +166,7 @@ def saved_view_create(
     _clean(user, view, subscription_id=subscription_id, category_id=category_id)
     existing = SavedView.objects.filter(user=user)
     if existing.count() >= MAX_VIEWS:
-        raise InvalidInput(f"At most {MAX_VIEWS} views.")
+        raise InvalidInput(_("At most %(count)s views.") % {"count": MAX_VIEWS})
     view.position = (existing.aggregate(m=Max("position"))["m"] or 0) + 1
     return _save(view)
 
@@ -176,7 +178,7 @@ def saved_view_update(*, user: Any, view_id: int, **changes: Any) -> SavedView:
     scope = {k: changes.pop(k) for k in ("subscription_id", "category_id") if k in changes}
     for name, value in changes.items():
         if name not in ("name", "q", "since_days", "status", "display", "position"):
-            raise InvalidInput(f"Unknown field {name!r}.")
+            raise InvalidInput(_("Unknown field %(value)s.") % {"value": repr(name)})
         setattr(view, name, value)
     _clean(user, view, **scope)
     return _save(view)
@@ -230,7 +232,7 @@ def view_resolve(*, user: Any, key: str, now: datetime | None = None) -> ViewSpe
     if key == "today":
         return ViewSpec(
             key="today",
-            title=gettext("Today"),
+            title=_("Today"),
             filters={"published_after": local_midnight(user=user, now=now)},
             status="all",
         )
@@ -344,7 +346,7 @@ def display_set(*, user: Any, key: str, display: str) -> str:
     for another user's saved view.
     """
     if display not in DISPLAYS:
-        raise InvalidInput(f"Unknown display {display!r}.")
+        raise InvalidInput(_("Unknown display %(value)s.") % {"value": repr(display)})
     if key.startswith("view-") and key[5:].isdigit():
         saved_view_update(user=user, view_id=int(key[5:]), display=display)
         return display
@@ -352,7 +354,7 @@ def display_set(*, user: Any, key: str, display: str) -> str:
         key[:4] in ("sub-", "cat-") and key[4:].isdigit() and len(key) < 24
     )
     if not valid:
-        raise InvalidInput(f"Unknown view {key!r}.")
+        raise InvalidInput(_("Unknown view %(value)s.") % {"value": repr(key)})
     with transaction.atomic():
         user_model = get_user_model()
         row = user_model.objects.select_for_update().only("view_displays").get(pk=user.pk)

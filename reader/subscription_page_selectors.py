@@ -11,40 +11,10 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
-from django.utils.translation import gettext_lazy
 
-from feeds.models import Feed
 from reader import selectors
+from reader.feed_errors import feed_error_text
 from reader.models import Subscription
-
-# Plain words for the fetch failure kinds of feeds.services (recorded on Feed.last_error_kind).
-_FEED_ERROR_TEXT = {
-    "invalid_url": gettext_lazy("The feed address is not a valid web address."),
-    "blocked": gettext_lazy("The feed address points to a private network, which Tidings refuses."),
-    "dns": gettext_lazy("The site's name could not be found. Is the address right?"),
-    "connect": gettext_lazy("Tidings could not connect to the site."),
-    "timeout": gettext_lazy("The site took too long to answer."),
-    "tls": gettext_lazy("The site's secure connection (HTTPS) failed."),
-    "too_large": gettext_lazy("The feed is too large."),
-    "too_many_redirects": gettext_lazy("The site keeps redirecting (a redirect loop)."),
-    "http": gettext_lazy("The site answered with an error."),
-    "gone": gettext_lazy("The feed has been removed by the site; Tidings no longer fetches it."),
-    "rate_limited": gettext_lazy("The site asked Tidings to slow down; it will try again later."),
-    "parse": gettext_lazy("The feed could not be read: it is not valid RSS, Atom or JSON Feed."),
-    "not_a_feed": gettext_lazy("The address is a web page, not a feed."),
-}
-
-
-def feed_error_text(feed: Feed) -> str:
-    """The feed's last fetch error in plain, translated words ("" when the last fetch worked)."""
-    if not feed.last_error and not feed.last_error_kind:
-        return ""
-    text = _FEED_ERROR_TEXT.get(feed.last_error_kind)
-    if text is None:
-        return feed.last_error
-    if feed.last_error_kind == "http" and feed.last_status:
-        return f"{text} (HTTP {feed.last_status})"
-    return str(text)
 
 
 def subscription_rows(*, user, rows=None) -> list[Subscription]:

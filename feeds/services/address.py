@@ -7,7 +7,8 @@ fetches for it (no fetch at all), else finds the feed behind a site address
 (``reader.services.subscription_create``, reached from the web form, the REST API,
 Google Reader quickadd, the directory and OPML import) goes through it.
 
-Errors are ``FeedAddressError`` subclasses whose ``message`` is safe to show to users.
+Errors are ``FeedAddressError`` subclasses whose ``message`` is safe to show to users, in
+the language active when they were raised (the request's, through gettext).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from feeds.models import Feed
 from feeds.pipeline.discover import FeedCandidate, discover_feeds
@@ -78,7 +80,9 @@ def feed_address_clean(url: str) -> str:
     """
     url = (url or "").strip()
     if url.startswith("/") and not url.startswith("//"):  # a path, e.g. a relative OPML xmlUrl
-        raise FeedAddressInvalid(f"{url[:200]} is a path, not a full web address.")
+        raise FeedAddressInvalid(
+            _("%(url)s is a path, not a full web address.") % {"url": url[:200]}
+        )
     if url and "://" not in url and not url.lower().startswith(("javascript:", "data:")):
         url = "https://" + url.lstrip("/")
     try:
@@ -86,7 +90,7 @@ def feed_address_clean(url: str) -> str:
     except ValueError as exc:  # an unbalanced "[": "Invalid IPv6 URL"
         raise FeedAddressInvalid("Enter a web address starting with http:// or https://.") from exc
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or len(url) > 2048:
-        raise FeedAddressInvalid("Enter a web address starting with http:// or https://.")
+        raise FeedAddressInvalid(_("Enter a web address starting with http:// or https://."))
     try:  # the fetcher's cleaning (case, default port, empty path), so lookups match
         return check_url(url, resolve=False)
     except FetchError as exc:
@@ -106,9 +110,10 @@ def feed_candidates(url: str) -> list[FeedCandidate]:
     except FetchError as exc:
         if exc.kind in ("invalid_url", "blocked"):
             raise FeedAddressInvalid(str(exc)) from exc
-        raise FeedAddressUnreachable(f"Could not fetch {url}: {exc}", kind=exc.kind) from exc
+        message = _("Could not fetch %(url)s: %(reason)s") % {"url": url, "reason": exc}
+        raise FeedAddressUnreachable(message, kind=exc.kind) from exc
     if not candidates:
-        raise FeedNotFoundAtAddress(f"No feed found at {url}.")
+        raise FeedNotFoundAtAddress(_("No feed found at %(url)s.") % {"url": url})
     return list(candidates)
 
 
@@ -146,8 +151,9 @@ def _feed_get_or_create(url: str, *, discover: bool) -> tuple[Feed, bool]:
         candidates = feed_candidates(url)
         if len(candidates) > 1:
             raise FeedChoiceNeeded(
-                "This site offers several feeds; pick one.", candidates=candidates
+                _("This site offers several feeds; pick one."), candidates=candidates
             )
+
         url = candidates[0].url
     try:
         return feed_get_or_create(url=url, resolve=discover)

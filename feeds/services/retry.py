@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from feeds.models import Feed
 from feeds.tasks import refresh_feed_enqueue
@@ -30,7 +31,8 @@ def feed_retry(*, feed_id: int, now: datetime | None = None) -> Feed:
     now = now or timezone.now()
     feed = Feed.objects.get(pk=feed_id)
     if feed.disabled and not feed.auto_disabled:
-        raise FeedRetryRefused(feed.disabled_reason or "Disabled by an administrator.")
+        raise FeedRetryRefused(feed.disabled_reason or _("Disabled by an administrator."))
+
     fields = {"next_fetch_at": now, "leased_until": None, "updated_at": now}
     if feed.disabled:
         fields.update(

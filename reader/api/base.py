@@ -6,6 +6,11 @@ client-password Basic, session with CSRF), ``IsAuthenticated``, and a per-user
 throttle on writes. Views only parse input with an input serializer, call one
 service or selector with ``user=request.user`` and shape the output with an
 output serializer.
+
+Language: the user's saved ``language`` is activated as soon as DRF has authenticated
+the request (tokens and client passwords are only known inside the view, after Django's
+middleware ran), so messages of validation, services and throttling follow it; without
+one, ``Accept-Language`` (Django's ``LocaleMiddleware``) decides.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from django.utils import translation
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -23,6 +29,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from reader.api.schema import ApiAutoSchema
+from reader.user_language import user_language
 
 # Largest value of a PostgreSQL bigint: ids beyond it can name no row.
 MAX_ID = 2**63 - 1
@@ -68,6 +75,15 @@ class ApiView(APIView):
     query_serializer_class: type[serializers.Serializer] | None = None
     #: True when the query or body names ids of the user's objects (documents the 404).
     references_ids = False
+
+    def perform_authentication(self, request: Request) -> None:
+        """Authenticate (DRF), then activate the user's saved language, if any, for the rest
+        of the request (``reader.user_language.user_language``)."""
+        super().perform_authentication(request)
+        language = user_language(request.user)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
 
     def query_params(self) -> dict[str, Any]:
         """Validated query parameters (400 with field errors when invalid)."""

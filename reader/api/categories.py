@@ -9,6 +9,7 @@ category_delete). Deleting a category moves its subscriptions to Uncategorized.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -66,7 +67,7 @@ class CategoryUpdateInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         """Refuse an empty change."""
         if not attrs:
-            raise serializers.ValidationError("Give a title or a position.")
+            raise serializers.ValidationError(_("Give a title or a position."))
         return attrs
 
 
@@ -96,7 +97,7 @@ class CategoryListView(ApiView):
         tags=["categories"],
         summary="List categories with unread counts",
         responses={200: CategoryOutputSerializer(many=True)},
-        examples=[OpenApiExample("Categories", value=[_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Categories", value=_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         """The user's categories in order (Uncategorized is implicit: category id null)."""

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -207,7 +208,7 @@ class EntryUpdateInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         """At least one of read, starred."""
         if not attrs:
-            raise serializers.ValidationError("Give read and/or starred.")
+            raise serializers.ValidationError(_("Give read and/or starred."))
         return attrs
 
 
@@ -219,7 +220,7 @@ class EntryBatchInputSerializer(EntryUpdateInputSerializer):
     def validate(self, attrs: dict) -> dict:
         """At least one of read, starred besides the ids."""
         if "read" not in attrs and "starred" not in attrs:
-            raise serializers.ValidationError("Give read and/or starred.")
+            raise serializers.ValidationError(_("Give read and/or starred."))
         return attrs
 
 

@@ -23,6 +23,12 @@ ParseError and Django as a SuspiciousOperation), 401 (with ``WWW-Authenticate``)
 the same, ``{"detail": "Not found.", "code": "not_found", "errors": {}}``),
 405, 409, 413, 415 and 429 (with ``Retry-After``, in seconds). Unexpected exceptions still produce a
 500 so that bugs are not hidden; input never should.
+
+Language: ``code`` never changes; ``detail`` and the field messages are in the language of
+the request: the user's saved preference (``User.language``, also for token and
+client-password requests, see ``reader.api.base.ApiView``), else ``Accept-Language``
+(Django's ``LocaleMiddleware``), else English. Messages are translated with gettext
+(``locale/zh_Hans/LC_MESSAGES/django.po``, plus DRF's own catalogue for its messages).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any
 
 from django.core import exceptions as django_exceptions
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -44,15 +51,21 @@ from reader.errors import (
     SubscriptionExists,
 )
 
-NOT_FOUND_DETAIL = "Not found."
-NOT_FOUND_BODY = {"detail": NOT_FOUND_DETAIL, "code": "not_found", "errors": {}}
+NOT_FOUND_DETAIL = gettext_lazy("Not found.")
+INVALID_INPUT_DETAIL = gettext_lazy("Invalid input.")
+_JSON_PARSE_ERROR = "JSON parse error - "
+
+
+def not_found_body() -> dict[str, Any]:
+    """The body of every API 404, ``detail`` in the active language."""
+    return {"detail": str(NOT_FOUND_DETAIL), "code": "not_found", "errors": {}}
 
 
 class PayloadTooLarge(exceptions.APIException):
     """413: the request body (or uploaded file) is larger than the endpoint accepts."""
 
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "payload_too_large"
 
 
@@ -164,13 +177,13 @@ def _translate(exc: Exception) -> Exception:
         return PayloadTooLarge()
     if isinstance(exc, django_exceptions.SuspiciousOperation):
         # TooManyFieldsSent, TooManyFilesSent, malformed multipart boundaries...
-        return exceptions.ParseError("The request body could not be parsed.")
+        return exceptions.ParseError(gettext_lazy("The request body could not be parsed."))
     if isinstance(exc, django_exceptions.ValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(exc.message_dict)
         return exceptions.ValidationError({"non_field_errors": exc.messages})
     if isinstance(exc, UnicodeDecodeError):
-        return exceptions.ParseError("The request is not valid UTF-8.")
+        return exceptions.ParseError(gettext_lazy("The request is not valid UTF-8."))
     return exc
 
 
@@ -193,16 +206,22 @@ def error_body(exc: Exception, data: Any) -> dict[str, Any]:
         body = {"detail": str(exc.detail), "code": exc.code, "errors": exc.field_errors}
         return {**body, **exc.extra}
     if isinstance(exc, exceptions.NotFound):
-        return {"detail": NOT_FOUND_DETAIL, "code": "not_found", "errors": {}}
+        return not_found_body()
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
-        return {"detail": "Invalid input.", "code": "invalid", "errors": flatten_errors(data)}
+        body = {"detail": str(INVALID_INPUT_DETAIL), "code": "invalid"}
+        return {**body, "errors": flatten_errors(data)}
+    if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith(_JSON_PARSE_ERROR):
+        # DRF's JSONParser words this itself, untranslated: "JSON parse error - <reason>".
+        reason = str(exc.detail)[len(_JSON_PARSE_ERROR) :]
+        detail = gettext_lazy("JSON parse error - %(reason)s") % {"reason": reason}
+        return {"detail": str(detail), "code": code, "errors": {}}
     if isinstance(data, dict) and "detail" in data:
         return {"detail": str(data["detail"]), "code": code, "errors": {}}
-    return {"detail": "Error.", "code": code, "errors": flatten_errors(data)}
+    return {"detail": str(gettext_lazy("Error.")), "code": code, "errors": flatten_errors(data)}
 
 
 @csrf_exempt  # it changes nothing; a CSRF failure page must not hide the 404
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under /api/v1/: the same 404 body as an unknown id."""
-    return JsonResponse(NOT_FOUND_BODY, status=404)
+    return JsonResponse(not_found_body(), status=404)

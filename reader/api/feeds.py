@@ -109,7 +109,7 @@ class FeedListView(ApiView):
         tags=["feeds"],
         summary="List the feeds the user subscribes to",
         responses={200: FeedOutputSerializer(many=True)},
-        examples=[OpenApiExample("Feeds", value=[FEED_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Feeds", value=FEED_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         """Feeds in subscription order."""

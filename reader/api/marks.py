@@ -14,6 +14,7 @@ import json
 
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -46,7 +47,7 @@ class MarkAllReadInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         """Subscription and category exclude each other."""
         if attrs.get("subscription_id") is not None and attrs.get("category_id") is not None:
-            raise serializers.ValidationError("Give subscription_id or category_id, not both.")
+            raise serializers.ValidationError(_("Give subscription_id or category_id, not both."))
         return attrs
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.forms import PreferencesForm
 from reader.api.base import ApiView, UtcDateTimeField
-from reader.api.errors import ApiError
+from reader.api.errors import INVALID_INPUT_DETAIL, ApiError
 
 PREFERENCE_FIELDS = PreferencesForm.Meta.fields
 
@@ -125,6 +125,6 @@ class MeView(ApiView):
         form = PreferencesForm(data={**current, **changes}, instance=user)
         if not form.is_valid():
             errors = {f"preferences.{k}": [str(m) for m in v] for k, v in form.errors.items()}
-            raise ApiError(status_code=400, detail="Invalid input.", errors=errors)
+            raise ApiError(status_code=400, detail=str(INVALID_INPUT_DETAIL), errors=errors)
         form.save()
         return Response(MeOutputSerializer(user).data)

@@ -13,6 +13,8 @@ import json
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -34,6 +36,8 @@ from reader.opml import MAX_BYTES, ImportSummary, import_job_summary
 
 # Room for the multipart envelope around a file of MAX_BYTES.
 _MULTIPART_OVERHEAD = 64 * 1024
+OPML_TOO_LARGE = gettext_lazy("The OPML file is larger than 5 MiB.")
+
 
 JOB_EXAMPLE = {
     "id": 3,
@@ -92,7 +96,7 @@ class OpmlBodyParser(BaseParser):
         """Read at most MAX_BYTES + 1 bytes; more is a 413."""
         data = stream.read(MAX_BYTES + 1) if stream is not None else b""
         if len(data) > MAX_BYTES:
-            raise PayloadTooLarge("The OPML file is larger than 5 MiB.")
+            raise PayloadTooLarge(OPML_TOO_LARGE)
         return {"file": data}
 
 
@@ -256,7 +260,7 @@ class OpmlImportView(ApiView):
         tags=["opml"],
         summary="List OPML import jobs",
         responses={200: ImportJobOutputSerializer(many=True)},
-        examples=[OpenApiExample("Jobs", value=[JOB_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Jobs", value=JOB_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         """The user's import jobs, newest first."""
@@ -291,18 +295,18 @@ class OpmlImportView(ApiView):
     def post(self, request: Request) -> Response:
         """Check the file now (400/413), then subscribe in the background; 202 with the job."""
         if _content_length(request) > MAX_BYTES + _MULTIPART_OVERHEAD:
-            raise PayloadTooLarge("The OPML file is larger than 5 MiB.")
+            raise PayloadTooLarge(OPML_TOO_LARGE)
         upload = request.data.get("file")
         if upload is None:
             raise ApiError(
                 status_code=400,
-                detail="Send the OPML file as multipart field `file` or as the body.",
-                errors={"file": ["No file was submitted."]},
+                detail=_("Send the OPML file as multipart field `file` or as the body."),
+                errors={"file": [_("No file was submitted.")]},
             )
         filename = ""
         if hasattr(upload, "read"):
             if upload.size > MAX_BYTES:
-                raise PayloadTooLarge("The OPML file is larger than 5 MiB.")
+                raise PayloadTooLarge(OPML_TOO_LARGE)
             filename = upload.name or ""
             upload = upload.read()
         elif isinstance(upload, str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -110,7 +111,7 @@ class RuleUpdateInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         """Refuse an empty change."""
         if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
+            raise serializers.ValidationError(_("Give at least one field to change."))
         return attrs
 
 
@@ -157,7 +158,7 @@ class RuleListView(ApiView):
         tags=["rules"],
         summary="List rules",
         responses={200: RuleOutputSerializer(many=True)},
-        examples=[OpenApiExample("Rules", value=[_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Rules", value=_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         """The user's rules in order (position, id)."""

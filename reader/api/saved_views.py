@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -111,7 +112,7 @@ class SavedViewUpdateInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         """Refuse an empty change."""
         if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
+            raise serializers.ValidationError(_("Give at least one field to change."))
         return attrs
 
 

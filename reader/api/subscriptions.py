@@ -165,7 +165,7 @@ class SubscriptionListView(ApiView):
         summary="List subscriptions with unread counts",
         parameters=[_CategoryQuery],
         responses={200: SubscriptionOutputSerializer(many=True)},
-        examples=[OpenApiExample("List", value=[SUBSCRIPTION_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("List", value=SUBSCRIPTION_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         """All subscriptions in order, each with ``unread_count``."""

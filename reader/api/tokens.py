@@ -53,7 +53,7 @@ class TokenListView(ApiView):
         tags=["tokens"],
         summary="List API tokens",
         responses={200: TokenOutputSerializer(many=True)},
-        examples=[OpenApiExample("Tokens", value=[_TOKEN_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Tokens", value=_TOKEN_EXAMPLE, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         """List the user's tokens (no secrets)."""

@@ -12,22 +12,16 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-_SUPPORTED = {code for code, _name in settings.LANGUAGES}
+from reader.user_language import user_language
 
 
 def preferred_language(request: HttpRequest) -> str | None:
-    """Return the signed-in user's supported language code, or None to follow the browser."""
-    user = getattr(request, "user", None)
-    code = (getattr(user, "language", "") or "").strip().lower().replace("_", "-")
-    if not code or not getattr(user, "is_authenticated", False):
-        return None
-    if code in {"zh", "zh-cn", "zh-sg", "zh-hans"}:
-        code = "zh-hans"
-    return code if code in _SUPPORTED else None
+    """Return the signed-in user's supported language code, or None to follow the browser
+    (``reader.user_language.user_language``)."""
+    return user_language(getattr(request, "user", None))
 
 
 class UserPreferencesMiddleware:

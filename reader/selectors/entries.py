@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from feeds.models import Entry
 from reader import duplicates, read_state, search
@@ -68,9 +69,9 @@ class EntryFilters:
             names = {f.name for f in fields(cls)}
             value = cls(**{k: v for k, v in value.items() if k in names and v is not None})
         if value.status not in ("unread", "read", "starred", "all"):
-            raise InvalidInput(f"Unknown status {value.status!r}.")
+            raise InvalidInput(_("Unknown status %(value)s.") % {"value": repr(value.status)})
         if value.sort not in ("newest", "oldest"):
-            raise InvalidInput(f"Unknown sort {value.sort!r}.")
+            raise InvalidInput(_("Unknown sort %(value)s.") % {"value": repr(value.sort)})
         return value
 
 
@@ -102,13 +103,13 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
     """``(published_at, entry_id)`` of a ``cursor_encode`` cursor; InvalidInput if malformed."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, ident = raw.partition("|")
+        stamp, _sep, ident = raw.partition("|")
         published_at = parse_datetime(stamp)
         if published_at is None or published_at.tzinfo is None:
             raise ValueError(stamp)
         return published_at, int(ident)
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidInput("The cursor is not valid.") from exc
+        raise InvalidInput(_("The cursor is not valid.")) from exc
 
 
 # --- SQL pieces ----------------------------------------------------------------
@@ -261,7 +262,7 @@ def entry_list(
     """
     f = EntryFilters.coerce(filters)
     if not 1 <= int(limit) <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+        raise InvalidInput(_("limit must be between 1 and %(max)s.") % {"max": MAX_PAGE_SIZE})
     after = cursor_decode(cursor) if cursor else None
     sql, params = _page_sql(user.pk, f, after, int(limit) + 1)
     with connection.cursor() as cur:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from reader import search
 from reader.errors import InvalidInput
@@ -59,9 +60,11 @@ def entry_search(
     Raises ``InvalidInput`` for an empty query or a bad limit/offset.
     """
     if not q.strip():
-        raise InvalidInput("The search is empty.")
+        raise InvalidInput(_("The search is empty."))
     if not 1 <= int(limit) <= MAX_PAGE_SIZE or int(offset) < 0:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}, offset >= 0.")
+        raise InvalidInput(
+            _("limit must be between 1 and %(max)s, offset >= 0.") % {"max": MAX_PAGE_SIZE}
+        )
     f = replace(EntryFilters.coerce(filters), q="", sort="newest")
     if f.status == "starred":
         page = entry_list(user=user, filters=replace(f, q=q), limit=limit)

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from feeds.models import Entry
 from reader import duplicates, read_state
@@ -40,7 +41,10 @@ def _clean_ids(entry_ids: Iterable[Any]) -> list[int]:
             ids.append(number)
     ids = sorted(set(ids))
     if len(ids) > MAX_BATCH_IDS:
-        raise InvalidInput(f"At most {MAX_BATCH_IDS} entries per call.")
+        raise InvalidInput(
+            gettext("At most %(count)s entries per call.") % {"count": MAX_BATCH_IDS}
+        )
+
     return ids
 
 

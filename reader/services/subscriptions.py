@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from feeds.services import (
     FeedAddressInvalid,
@@ -121,7 +122,7 @@ def subscription_create(
             raise NotFound("No such category.")
         existing = Subscription.objects.filter(user=user, feed__url=url).first()
         if existing is not None:
-            raise SubscriptionExists("You already follow this feed.", subscription=existing)
+            raise SubscriptionExists(_("You already follow this feed."), subscription=existing)
         with feed_for_url(url=url, discover=discover, interactive=interactive) as feed:
             now = timezone.now()
             read_max_id, unread_since = read_state.starting_point(
@@ -141,7 +142,7 @@ def subscription_create(
             )
             if sub_id is None:
                 raise SubscriptionExists(
-                    "You already follow this feed.",
+                    _("You already follow this feed."),
                     subscription=Subscription.objects.get(user=user, feed=feed),
                 )
     return subscription_get(user=user, subscription_id=sub_id)
@@ -220,7 +221,7 @@ def subscription_delete(*, user: Any, subscription_id: int) -> None:
 def _clean_title(title: str) -> str:
     title = " ".join((title or "").split())[:255]
     if not title:
-        raise InvalidInput("The category needs a name.")
+        raise InvalidInput(_("The category needs a name."))
     return title
 
 
@@ -229,7 +230,7 @@ def category_create(*, user: Any, title: str, position: int | None = None) -> Ca
     title = _clean_title(title)
     existing = Category.objects.filter(user=user, title=title).first()
     if existing is not None:
-        raise CategoryExists(f"You already have a category named {title!r}.", category=existing)
+        raise CategoryExists(category_exists_message(title), category=existing)
     if position is None:
         position = (Category.objects.filter(user=user).aggregate(m=Max("position"))["m"] or 0) + 1
     return Category.objects.create(user=user, title=title, position=position)
@@ -250,7 +251,8 @@ def category_rename(*, user: Any, category_id: int, title: str) -> Category:
     title = _clean_title(title)
     clash = Category.objects.filter(user=user, title=title).exclude(pk=category.pk).first()
     if clash is not None:
-        raise CategoryExists(f"You already have a category named {title!r}.", category=clash)
+        raise CategoryExists(category_exists_message(title), category=clash)
+
     category.title = title
     category.save(update_fields=["title"])
     return category
@@ -274,3 +276,8 @@ def category_delete(*, user: Any, category_id: int) -> int:
         moved = Subscription.objects.filter(user=user, category=category).update(category=None)
         category.delete()
     return moved
+
+
+def category_exists_message(title: str) -> str:
+    """The error for a category title the user already has, in the active language."""
+    return _("You already have a category named %(title)s.") % {"title": repr(title)}

@@ -22,7 +22,24 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
+from reader.feed_errors import feed_error_text, feed_stopped_text
+
 register = template.Library()
+
+
+@register.filter
+def feed_error(feed: Any) -> str:
+    """``{{ feed|feed_error }}``: the feed's last fetch error in plain words of the active
+    language (``reader.feed_errors.feed_error_text``)."""
+    return feed_error_text(feed)
+
+
+@register.filter
+def feed_stopped(feed: Any) -> str:
+    """``{{ feed|feed_stopped }}``: why Tidings stopped fetching the feed, in the active
+    language ("" when it did not; ``reader.feed_errors.feed_stopped_text``)."""
+    return feed_stopped_text(feed)
+
 
 _ICON_SIZE = {"lg": 40, "md": 24}
 _SENTINEL = "987654321"
@@ -90,7 +107,7 @@ def sidebar_subs(context: template.Context, subs: Iterable[Any]) -> SafeString:
             with context.push(sub=sub):
                 out.append(stopped_row.render(context))
             continue
-        error = feed.last_error
+        error = feed_error_text(feed) if feed.last_error else ""
         pk = int(sub.pk)
         unread = int(sub.unread or 0)
         cat = "" if sub.category_id is None else int(sub.category_id)

@@ -43,3 +43,31 @@ def test_every_operation_documents_its_errors_and_an_operation_id():
             assert "429" in op["responses"], (method, path)
             if "{" in path:
                 assert "404" in op["responses"], (method, path)
+
+
+def test_the_examples_of_list_endpoints_are_lists_of_objects():
+    """An array response's example is ``[{...}]``, never nested twice (``[[{...}]]``)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    subscriptions = schema["paths"]["/api/v1/subscriptions/"]["get"]["responses"]["200"]
+    checked = 0
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            for status, response in op.get("responses", {}).items():
+                content = response.get("content", {}).get("application/json", {})
+                if content.get("schema", {}).get("type") != "array":
+                    continue
+                for name, example in content.get("examples", {}).items():
+                    value = example["value"]
+                    assert isinstance(value, list), (method, path, status, name)
+                    assert value and all(isinstance(v, dict) for v in value), (
+                        method,
+                        path,
+                        status,
+                        name,
+                    )
+                    checked += 1
+    listed = subscriptions["content"]["application/json"]["examples"]
+    assert all(isinstance(e["value"][0], dict) for e in listed.values())
+    assert checked >= 6

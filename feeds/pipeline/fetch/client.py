@@ -18,11 +18,17 @@ import requests
 import urllib3
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from feeds.pipeline.fetch.decode import ACCEPT_ENCODING, decode_stream, decoders_for
 from feeds.pipeline.fetch.errors import FetchError, FetchResult
-from feeds.pipeline.fetch.guard import BlockedAddress, blocked_message, check_url
+from feeds.pipeline.fetch.guard import (
+    BlockedAddress,
+    blocked_message,
+    check_url,
+    unresolved_message,
+)
 from feeds.pipeline.fetch.transport import Budget, guarded_session, seconds_text
 
 MAX_REDIRECTS = 5
@@ -140,31 +146,34 @@ def _classify(exc: Exception, host: str) -> FetchError:
     if any(isinstance(e, BlockedAddress) for e in chain):
         return FetchError("blocked", blocked_message(host))
     if any(isinstance(e, NameResolutionError | socket.gaierror) for e in chain):
-        return FetchError("dns", f"The host name {host} could not be resolved.")
+        return FetchError("dns", unresolved_message(host))
     # urllib3's NewConnectionError subclasses its timeout errors: a refusal is no timeout.
     if any(isinstance(e, NewConnectionError) for e in chain):
-        return FetchError("connect", f"Could not connect to {host}: {_reason(chain)}.")
+        message = _("Could not connect to %(host)s: %(reason)s.")
+        return FetchError("connect", message % {"host": host, "reason": _reason(chain)})
     if isinstance(exc, requests.exceptions.ConnectTimeout) or any(
         isinstance(e, ConnectTimeoutError) for e in chain
     ):
         seconds = seconds_text(settings.FETCH_TIMEOUT_CONNECT)
-        return FetchError(
-            "timeout", f"The server {host} did not accept a connection within {seconds} s."
-        )
+        message = _("The server %(host)s did not accept a connection within %(seconds)s s.")
+        return FetchError("timeout", message % {"host": host, "seconds": seconds})
     if isinstance(exc, requests.exceptions.SSLError) or any(
         isinstance(e, urllib3.exceptions.SSLError | ssl.SSLError) for e in chain
     ):
-        return FetchError("tls", f"The secure connection to {host} failed: {_reason(chain)}.")
+        message = _("The secure connection to %(host)s failed: %(reason)s.")
+        return FetchError("tls", message % {"host": host, "reason": _reason(chain)})
     if isinstance(exc, requests.exceptions.Timeout) or any(
         isinstance(e, TimeoutError | urllib3.exceptions.TimeoutError) for e in chain
     ):
         seconds = seconds_text(settings.FETCH_TIMEOUT_TOTAL)
-        return FetchError("timeout", f"The server took longer than {seconds} s to answer.")
+        message = _("The server took longer than %(seconds)s s to answer.")
+        return FetchError("timeout", message % {"seconds": seconds})
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
-        return FetchError("invalid_url", f"The address is not valid: {exc}.")
-    return FetchError(
-        "connect", f"The connection to {host} failed before the response was complete."
-    )
+        return FetchError(
+            "invalid_url", _("The address is not valid: %(reason)s.") % {"reason": exc}
+        )
+    message = _("The connection to %(host)s failed before the response was complete.")
+    return FetchError("connect", message % {"host": host})
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
@@ -196,17 +205,17 @@ def redirect_target(current: str, response: requests.Response, hop: int, seen: s
     """
     location = response.headers.get("location", "").strip()
     if not location:
+        message = _("The server answered %(status)s without a Location to redirect to.")
         raise FetchError(
-            "http",
-            f"The server answered {response.status_code} without a Location to redirect to.",
-            status=response.status_code,
+            "http", message % {"status": response.status_code}, status=response.status_code
         )
     if hop >= MAX_REDIRECTS:
-        raise FetchError("too_many_redirects", f"Too many redirects (more than {MAX_REDIRECTS}).")
+        message = _("Too many redirects (more than %(count)s).") % {"count": MAX_REDIRECTS}
+        raise FetchError("too_many_redirects", message)
     target = check_url(urljoin(current, location), redirect=True)
     if target in seen:
         raise FetchError(
-            "too_many_redirects", "Too many redirects: the server redirects in a loop."
+            "too_many_redirects", _("Too many redirects: the server redirects in a loop.")
         )
     seen.add(target)
     return target
@@ -244,7 +253,7 @@ def read_body(response: requests.Response, cap: int, budget: Budget) -> bytes:
             coding = ", ".join(d.coding for d in decoders)
             raise FetchError(
                 "http",
-                f"The response could not be decompressed ({coding}).",
+                _("The response could not be decompressed (%(coding)s).") % {"coding": coding},
                 status=response.status_code,
             ) from exc
     if budget.expired:
@@ -253,7 +262,8 @@ def read_body(response: requests.Response, cap: int, budget: Budget) -> bytes:
 
 
 def _too_large(cap: int) -> FetchError:
-    return FetchError("too_large", f"The response is too large (more than {cap / 1048576:g} MiB).")
+    message = _("The response is too large (more than %(size)s MiB).")
+    return FetchError("too_large", message % {"size": f"{cap / 1048576:g}"})
 
 
 def http_error(response: requests.Response, budget: Budget) -> FetchError:
@@ -262,16 +272,14 @@ def http_error(response: requests.Response, budget: Budget) -> FetchError:
     if status == 410:
         return FetchError(
             "gone",
-            "The feed is gone (HTTP 410): the server says it was removed for good.",
+            _("The feed is gone (HTTP 410): the server says it was removed for good."),
             status=status,
         )
     if status in (429, 503):
         retry_after = parse_retry_after(response.headers.get("retry-after", ""))
-        when = f" until {retry_after:%Y-%m-%d %H:%M} UTC" if retry_after else ""
-        reason = "Too many requests" if status == 429 else "Service unavailable"
         return FetchError(
             "rate_limited",
-            f"HTTP {status} {reason}: the server asks to wait{when}.",
+            wait_message(status, retry_after),
             status=status,
             retry_after=retry_after,
         )
@@ -279,21 +287,36 @@ def http_error(response: requests.Response, budget: Budget) -> FetchError:
     with contextlib.suppress(FetchError):
         body = read_body(response, ERROR_BODY_BYTES, budget)
     if status in (401, 403) and looks_like_challenge(body):
-        message = (
-            f"HTTP {status}: the site's bot protection answered with a challenge page "
+        message = _(
+            "HTTP %(status)s: the site's bot protection answered with a challenge page "
             "instead of the feed."
-        )
+        ) % {"status": status}
     elif status == 403:
-        message = (
+        message = _(
             "HTTP 403 Forbidden: the server refused access "
             "(it may block automated readers or need a login)."
         )
     else:
-        message = (
-            f"HTTP {status} {response.reason or ''}".rstrip()
-            + ": the server answered with an error."
-        )
+        message = _("%(status)s: the server answered with an error.") % {
+            "status": f"HTTP {status} {response.reason or ''}".rstrip()
+        }
     return FetchError("http", message, status=status)
+
+
+def wait_message(status: int, retry_after: datetime | None) -> str:
+    """The sentence for a 429 or 503 answer (``retry_after``: aware UTC datetime or None),
+    in the active language: "HTTP 429 Too many requests: the server asks to wait until ...".
+    """
+    if status == 429:
+        reason = _("HTTP 429 Too many requests")
+    else:
+        reason = _("HTTP %(status)s Service unavailable") % {"status": status}
+    if retry_after is None:
+        return _("%(reason)s: the server asks to wait.") % {"reason": reason}
+    return _("%(reason)s: the server asks to wait until %(time)s UTC.") % {
+        "reason": reason,
+        "time": f"{retry_after:%Y-%m-%d %H:%M}",
+    }
 
 
 _CHALLENGE_MARKERS = (

@@ -6,6 +6,7 @@ import zlib
 from collections.abc import Iterator
 
 import brotli
+from django.utils.translation import gettext as _
 
 from feeds.pipeline.fetch.errors import FetchError
 
@@ -82,11 +83,9 @@ def decoders_for(content_encoding: str, status: int) -> list[_ZlibDecoder | _Bro
         elif coding == "br":
             decoders.append(_BrotliDecoder())
         else:
-            raise FetchError(
-                "http",
-                f"The server used an unsupported content encoding ({coding}).",
-                status=status,
-            )
+            message = _("The server used an unsupported content encoding (%(coding)s).")
+            raise FetchError("http", message % {"coding": coding}, status=status)
+
     return decoders
 
 

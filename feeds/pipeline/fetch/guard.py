@@ -10,6 +10,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from feeds.pipeline.fetch.errors import FetchError
 
@@ -162,9 +163,16 @@ def guarded_addresses(host: str, port: int) -> list[tuple]:
 
 
 def blocked_message(host: str, *, redirect: bool = False) -> str:
-    """The user-facing sentence for a refused address (same wording whatever the port state)."""
-    what = f"The server redirected to {host}, which" if redirect else f"The address {host}"
-    return f"{what} is not allowed: it points to a private, local or reserved network."
+    """The user-facing sentence for a refused address (same wording whatever the port state),
+    in the active language."""
+    if redirect:
+        return _(
+            "The server redirected to %(host)s, which is not allowed: it points to a private, "
+            "local or reserved network."
+        ) % {"host": host}
+    return _(
+        "The address %(host)s is not allowed: it points to a private, local or reserved network."
+    ) % {"host": host}
 
 
 def check_url(url: str, *, resolve: bool = True, redirect: bool = False) -> str:
@@ -177,28 +185,30 @@ def check_url(url: str, *, resolve: bool = True, redirect: bool = False) -> str:
 
     Raises FetchError ``invalid_url`` (not an absolute web address), ``blocked`` (scheme other than
     http/https, numeric host spelling, refused address) or ``dns`` (name does not resolve).
+    Messages are in the active language.
     """
     if not isinstance(url, str) or not url.strip():
-        raise FetchError("invalid_url", "The address is empty.")
+        raise FetchError("invalid_url", _("The address is empty."))
     url = url.strip()
     if re.search(r"[\x00-\x20\x7f]", url):
-        raise FetchError("invalid_url", "The address contains spaces or control characters.")
+        raise FetchError("invalid_url", _("The address contains spaces or control characters."))
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         if not scheme or ("//" not in url and scheme not in ("javascript", "data", "mailto")):
-            raise FetchError("invalid_url", "The address must start with http:// or https://.")
-        raise FetchError("blocked", "Only http:// and https:// addresses are allowed.")
+            raise FetchError("invalid_url", _("The address must start with http:// or https://."))
+        raise FetchError("blocked", _("Only http:// and https:// addresses are allowed."))
     try:
         host = parts.hostname or ""
         port = parts.port
     except ValueError as exc:
-        raise FetchError("invalid_url", f"The address is not valid ({exc}).") from exc
+        message = _("The address is not valid (%(reason)s).") % {"reason": exc}
+        raise FetchError("invalid_url", message) from exc
     if not host:
-        raise FetchError("invalid_url", "The address has no host name.")
+        raise FetchError("invalid_url", _("The address has no host name."))
     host = _idna(host.rstrip("."))
     if not host:
-        raise FetchError("invalid_url", "The address has no host name.")
+        raise FetchError("invalid_url", _("The address has no host name."))
     if _NUMERIC_HOST.match(host) and _ip_literal(host) is None:
         raise FetchError("blocked", blocked_message(host, redirect=redirect))
     literal = _ip_literal(host)
@@ -210,7 +220,7 @@ def check_url(url: str, *, resolve: bool = True, redirect: bool = False) -> str:
         except BlockedAddress as exc:
             raise FetchError("blocked", blocked_message(host, redirect=redirect)) from exc
         except (OSError, UnicodeError) as exc:
-            raise FetchError("dns", f"The host name {host} could not be resolved.") from exc
+            raise FetchError("dns", unresolved_message(host)) from exc
     netloc = f"[{literal}]" if isinstance(literal, ipaddress.IPv6Address) else host
     if parts.username is not None:
         userinfo = parts.netloc.rpartition("@")[0]
@@ -226,4 +236,10 @@ def _idna(host: str) -> str:
     except UnicodeError as exc:
         if _ip_literal(host) is not None or host.isascii():
             return host.lower()
-        raise FetchError("invalid_url", f"The host name {host!r} is not valid.") from exc
+        message = _("The host name %(host)s is not valid.") % {"host": repr(host)}
+        raise FetchError("invalid_url", message) from exc
+
+
+def unresolved_message(host: str) -> str:
+    """The user-facing sentence for a host name that does not resolve, in the active language."""
+    return _("The host name %(host)s could not be resolved.") % {"host": host}

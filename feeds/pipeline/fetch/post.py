@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from feeds.pipeline.fetch.client import (
     ERROR_BODY_BYTES,
@@ -71,12 +72,12 @@ def post_form(
                     continue
                 if not 200 <= status < 300:
                     if 300 <= status < 400:
-                        raise FetchError(
-                            "http",
-                            f"HTTP {status}: the server redirected a POST in a way that drops "
-                            "its body (only 307 and 308 are followed).",
-                            status=status,
+                        message = _(
+                            "HTTP %(status)s: the server redirected a POST in a way that drops "
+                            "its body (only 307 and 308 are followed)."
                         )
+                        raise FetchError("http", message % {"status": status}, status=status)
+
                     raise http_error(response, budget)
                 content = read_body(response, max_bytes, budget)
                 return fetch_result(first, current, response, content, hop, False, started)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 
 import requests
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -130,9 +131,8 @@ class Budget:
             raise self.timeout_error()
 
     def timeout_error(self) -> FetchError:
-        return FetchError(
-            "timeout", f"The server took longer than {seconds_text(self.seconds)} s to answer."
-        )
+        message = _("The server took longer than %(seconds)s s to answer.")
+        return FetchError("timeout", message % {"seconds": seconds_text(self.seconds)})
 
 
 class _Watchdog:

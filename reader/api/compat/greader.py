@@ -41,6 +41,7 @@ from reader.api.compat.item_ids import (
 )
 from reader.errors import DiscoveryChoice, NotFound, ReaderError, SubscriptionExists
 from reader.models import Category, Subscription
+from reader.user_language import user_language_override
 
 #: Default and largest ``n`` for stream/contents (entries with content).
 CONTENTS_DEFAULT, CONTENTS_MAX = 20, 1000
@@ -204,7 +205,8 @@ def api(request: HttpRequest, path: str) -> HttpResponse:
         if not _edit_token_ok(request, token):
             return unauthorized()
     try:
-        return handler(request, user, token)
+        with user_language_override(user):  # quickadd errors in the user's language
+            return handler(request, user, token)
     except (BadRequest, ReaderError, ValueError) as exc:
         return text_response(f"Error={error_message(exc)}", status=400)
     except NotFound:
