@@ -7,8 +7,9 @@ page URL), else the common paths :data:`COMMON_PATHS` at the site root, probed t
 Every URL goes through the SSRF guard of feeds.pipeline.fetch before it is fetched.
 
 A candidate is offered only once it is known to be a feed: the URL itself, a page's single
-autodiscovery link and every common path are fetched and parsed (``feeds.pipeline.parse``);
-one that fails (a 404, a page, a broken document) is skipped and the next is tried. A page
+autodiscovery link and every common path are fetched, sniffed and parsed
+(``feeds.pipeline.parse``); one that is no feed (a 404 or other error, an HTML page, any
+other document) is skipped and the next is tried. A page
 with several links offers them all unfetched (the user picks one; subscribing fetches it).
 :func:`discover` also returns the response of the feed it found, so that response can be
 stored as the feed's first refresh instead of fetching it again.
@@ -175,11 +176,12 @@ def _xml_title(content: bytes) -> str:
 
 @dataclass(frozen=True)
 class FoundFeed:
-    """A candidate that was fetched and parsed: its ``response`` and ``parsed`` document."""
+    """A candidate that was fetched and checked: its ``response`` and ``parsed`` document
+    (None for a feed document the parser could not read)."""
 
     candidate: FeedCandidate
     response: FetchResult
-    parsed: ParsedFeed
+    parsed: ParsedFeed | None
 
 
 @dataclass(frozen=True)
@@ -207,12 +209,12 @@ def discover(url: str) -> Discovery:
     """The feeds behind ``url``, each checked to parse as a feed before it is offered.
 
     ``url`` itself when it is a feed; else the page's autodiscovery links: several are
-    offered as they are (the user picks one), a single one is fetched and offered if it
-    parses; else (no link, or the single link is no feed: a 404, a page) the site's common
-    paths, each fetched and offered if it parses. A feed reached through permanent redirects
-    is offered under its final URL. Raises ``FetchError`` when ``url`` itself cannot be
-    fetched (candidates that fail are skipped silently). Trying candidates stops once the
-    discovery has taken ``settings.FETCH_TIMEOUT_TOTAL`` seconds.
+    offered as they are (the user picks one), a single one is fetched and offered if it is
+    a feed document (``_checked``); else (no link, or the single link is no feed: a 404, a
+    page) the site's common paths, each fetched and offered if it is a feed. A feed reached
+    through permanent redirects is offered under its final URL. Raises ``FetchError`` when
+    ``url`` itself cannot be fetched (candidates that fail are skipped silently). Trying
+    candidates stops once the discovery has taken ``settings.FETCH_TIMEOUT_TOTAL`` seconds.
     """
     started = time.monotonic()
     page = fetch(url)
@@ -250,19 +252,23 @@ def _try(url: str, link: FeedCandidate | None, *, deadline: float) -> FoundFeed 
 
 
 def _checked(result: FetchResult, link: FeedCandidate | None) -> FoundFeed | None:
-    """``result`` as a found feed when it is a 200 that sniffs and parses as a feed, else None.
+    """``result`` as a found feed when it is a 200 whose body is a feed document, else None.
 
-    ``link``: the autodiscovery link it came from (its title wins over the feed's own).
+    A feed document sniffs as one (``sniff_feed``) and is no HTML page to the parser; its
+    ``ParsedFeed`` is kept (None when the feed is broken: storing it then records the
+    parse error, as any refresh would). ``link``: the autodiscovery link it came from (its
+    title wins over the feed's own).
     """
     sniffed = sniff_feed(result.content) if result.status == 200 else None
     if sniffed is None:
         return None
+    parsed: ParsedFeed | None
     try:
         parsed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
-    except (NotAFeedError, ParseError):
+    except NotAFeedError:
         return None
-    if not parsed.entries and parsed.bozo_message:
-        return None
+    except ParseError:  # a broken feed is still the site's feed: its refresh says what is wrong
+        parsed = None
     url = result.permanent_redirect or result.url
     title = (link.title if link is not None else "") or sniffed[1]
     return FoundFeed(FeedCandidate(url, title, sniffed[0]), result, parsed)

@@ -161,7 +161,7 @@ def feed_for_url(*, url: str, discover: bool = True, interactive: bool = True) -
     feed's without a request and its feed is due when the wait ends (no task is sent;
     ``feed_waits_for_host_until`` tells when); otherwise, with ``discover``, the feed
     behind a site address is found (``feeds.pipeline.discover.discover``: exactly one
-    candidate that parses is needed) and the Feed is created, and on commit discovery's
+    candidate that is a feed is needed) and the Feed is created, and on commit discovery's
     response of the feed is stored as its first refresh (``feed_refresh_from_response``;
     no second request). ``discover=False`` (OPML import) takes the URL as the feed's and
     skips the DNS lookup; its first fetch is sent on commit to queue ``interactive`` when
