@@ -150,7 +150,7 @@ def feed_waits_for_host_until(feed: Feed, *, now: datetime | None = None) -> dat
 
 @contextmanager
 def feed_for_url(*, url: str, discover: bool = True, interactive: bool = True) -> Iterator[Feed]:
-    """The Feed for ``url``, inside a transaction that enqueues its first fetch on commit.
+    """The Feed for ``url``, inside a transaction whose commit starts a new feed's first refresh.
 
     Use as ``with feed_for_url(url=...) as feed:`` and write what depends on the feed
     (a subscription) in the block: the first refresh of a new feed happens only when the
