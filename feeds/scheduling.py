@@ -17,6 +17,7 @@ Policy source: issue 3 "Schedule" and cases/README.md rule 7 (RFC 9110 section 1
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -153,11 +154,13 @@ def retry_after_seconds(*, retry_after: datetime | None, now: datetime, interval
 
     Clamped to [interval, 24 h] (or [interval, interval] when the interval
     itself exceeds a day). None (no or unparseable header) gives the interval.
+    A fractional delay is rounded up, so ``now + result`` is never before ``retry_after``
+    (within the clamp).
     """
     upper = max(DAY, interval)
     if retry_after is None:
         return min(interval, upper)
-    wanted = (retry_after - now).total_seconds()
+    wanted = math.ceil((retry_after - now).total_seconds())  # never early: round up
     return int(min(max(wanted, interval), upper))
 
 
@@ -276,7 +279,7 @@ def host_block(url: str, *, until: datetime, now: datetime) -> int:
     host = _host(url)
     if not host:
         return 0
-    timeout = max(int((until - now).total_seconds()), 1)
+    timeout = max(math.ceil((until - now).total_seconds()), 1)  # never expire early
     cache.set(f"feeds:host-retry:{host}", until, timeout=timeout)
     same_host = Q()
     for scheme in ("http", "https"):

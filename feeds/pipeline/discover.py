@@ -5,6 +5,14 @@ else the page's autodiscovery links (``<link rel="alternate">`` with an RSS, Ato
 type; ``rel`` is a case-insensitive token list, hrefs resolve against ``<base>`` and the final
 page URL), else the common paths :data:`COMMON_PATHS` at the site root, probed through ``fetch``.
 Every URL goes through the SSRF guard of feeds.pipeline.fetch before it is fetched.
+
+A candidate is offered only once it is known to be a feed: the URL itself, a page's single
+autodiscovery link and every common path are fetched, sniffed and parsed
+(``feeds.pipeline.parse``); one that is no feed (a 404 or other error, an HTML page, any
+other document) is skipped and the next is tried. A page
+with several links offers them all unfetched (the user picks one; subscribing fetches it).
+:func:`discover` also returns the response of the feed it found, so that response can be
+stored as the feed's first refresh instead of fetching it again.
 """
 
 from __future__ import annotations
@@ -12,14 +20,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from django.conf import settings
 from lxml import etree
 
-from feeds.pipeline.fetch import FetchError, check_url, fetch
+from feeds.pipeline.fetch import FetchError, FetchResult, check_url, fetch
+from feeds.pipeline.parse import NotAFeedError, ParsedFeed, ParseError, parse_feed
 
 # Link types offered as feeds (media types per the RSS Advisory Board, RFC 4287, JSON Feed 1.1).
 FEED_LINK_TYPES = {
@@ -165,43 +174,114 @@ def _xml_title(content: bytes) -> str:
     return _text("".join(titles[0].itertext())) if titles else ""
 
 
-def discover_feeds(url: str) -> list[FeedCandidate]:
-    """The feeds behind ``url``: ``[url]`` itself if it is a feed, else the page's links, else
-    feeds found at the site's common paths; ``[]`` when there are none.
+@dataclass(frozen=True)
+class FoundFeed:
+    """A candidate that was fetched and checked: its ``response`` and ``parsed`` document
+    (None for a feed document the parser could not read)."""
 
-    A feed reached through permanent redirects is offered under its final URL. Raises FetchError
-    when ``url`` itself cannot be fetched (probes of common paths fail silently). Probing stops
-    once the discovery has taken ``settings.FETCH_TIMEOUT_TOTAL`` seconds.
+    candidate: FeedCandidate
+    response: FetchResult
+    parsed: ParsedFeed | None
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What :func:`discover` found behind a URL.
+
+    ``candidates``: the feeds offered, best first (``[]`` when there are none). ``found``:
+    for each candidate that was fetched and parsed, in the same order, its response and
+    parsed document (a page's several links are offered unfetched, so ``found`` is then
+    empty). ``first`` is the one fetched feed when exactly one candidate is offered.
+    """
+
+    candidates: list[FeedCandidate]
+    found: list[FoundFeed] = field(default_factory=list)
+
+    @property
+    def first(self) -> FoundFeed | None:
+        """The fetched and parsed feed when it is the only candidate, else None."""
+        if len(self.candidates) == 1 and len(self.found) == 1:
+            return self.found[0]
+        return None
+
+
+def discover(url: str) -> Discovery:
+    """The feeds behind ``url``, each checked to parse as a feed before it is offered.
+
+    ``url`` itself when it is a feed; else the page's autodiscovery links: several are
+    offered as they are (the user picks one), a single one is fetched and offered if it is
+    a feed document (``_checked``); else (no link, or the single link is no feed: a 404, a
+    page) the site's common paths, each fetched and offered if it is a feed. A feed reached
+    through permanent redirects is offered under its final URL. Raises ``FetchError`` when
+    ``url`` itself cannot be fetched (candidates that fail are skipped silently). Trying
+    candidates stops once the discovery has taken ``settings.FETCH_TIMEOUT_TOTAL`` seconds.
     """
     started = time.monotonic()
     page = fetch(url)
-    as_feed = _as_candidate(page)
-    if as_feed is not None:
-        return [as_feed]
+    itself = _checked(page, None)
+    if itself is not None:
+        return Discovery([itself.candidate], [itself])
     links = find_feed_links(page.content, page.final_url)
-    if links:
-        return links
-    return _probe_common_paths(page.final_url, deadline=started + settings.FETCH_TIMEOUT_TOTAL)
+    if len(links) > 1:
+        return Discovery(links)
+    deadline = started + settings.FETCH_TIMEOUT_TOTAL
+    for link in links:
+        found = _try(link.url, link, deadline=deadline)
+        if found is not None:
+            return Discovery([found.candidate], [found])
+    found_at_paths = _probe_common_paths(page.final_url, deadline=deadline)
+    return Discovery([f.candidate for f in found_at_paths], found_at_paths)
 
 
-def _as_candidate(result) -> FeedCandidate | None:
+def discover_feeds(url: str) -> list[FeedCandidate]:
+    """The feeds behind ``url`` (``discover(url).candidates``); ``[]`` when there are none.
+
+    Raises ``FetchError`` when ``url`` itself cannot be fetched.
+    """
+    return discover(url).candidates
+
+
+def _try(url: str, link: FeedCandidate | None, *, deadline: float) -> FoundFeed | None:
+    if time.monotonic() >= deadline:
+        return None
+    try:
+        response = fetch(url)
+    except FetchError:
+        return None
+    return _checked(response, link)
+
+
+def _checked(result: FetchResult, link: FeedCandidate | None) -> FoundFeed | None:
+    """``result`` as a found feed when it is a 200 whose body is a feed document, else None.
+
+    A feed document sniffs as one (``sniff_feed``) and is no HTML page to the parser; its
+    ``ParsedFeed`` is kept (None when the feed is broken: storing it then records the
+    parse error, as any refresh would). ``link``: the autodiscovery link it came from (its
+    title wins over the feed's own).
+    """
     sniffed = sniff_feed(result.content) if result.status == 200 else None
     if sniffed is None:
         return None
-    return FeedCandidate(result.permanent_redirect or result.url, sniffed[1], sniffed[0])
+    parsed: ParsedFeed | None
+    try:
+        parsed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
+    except NotAFeedError:
+        return None
+    except ParseError:  # a broken feed is still the site's feed: its refresh says what is wrong
+        parsed = None
+    url = result.permanent_redirect or result.url
+    title = (link.title if link is not None else "") or sniffed[1]
+    return FoundFeed(FeedCandidate(url, title, sniffed[0]), result, parsed)
 
 
-def _probe_common_paths(page_url: str, *, deadline: float) -> list[FeedCandidate]:
+def _probe_common_paths(page_url: str, *, deadline: float) -> list[FoundFeed]:
     parts = urlsplit(page_url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    found: list[FeedCandidate] = []
+    found: list[FoundFeed] = []
     for path in COMMON_PATHS:
         if time.monotonic() >= deadline:
             break
-        try:
-            candidate = _as_candidate(fetch(origin + path))
-        except FetchError:
-            continue
-        if candidate is not None and all(c.url != candidate.url for c in found):
-            found.append(candidate)
+        feed = _try(origin + path, None, deadline=deadline)
+        if feed is not None and all(f.candidate.url != feed.candidate.url for f in found):
+            found.append(feed)
     return found

@@ -25,9 +25,10 @@ from feeds.services.address import (
     feed_address_clean,
     feed_candidates,
     feed_for_url,
+    feed_waits_for_host_until,
 )
 from feeds.services.creation import feed_get_or_create, feed_merge
-from feeds.services.refresh import feed_push, feed_refresh
+from feeds.services.refresh import feed_push, feed_refresh, feed_refresh_from_response
 from feeds.services.results import RefreshResult
 from feeds.services.retention import entries_prune
 from feeds.services.retry import FeedRetryRefused, feed_retry
@@ -48,6 +49,8 @@ __all__ = [
     "feed_merge",
     "feed_push",
     "feed_refresh",
+    "feed_refresh_from_response",
     "feed_retry",
+    "feed_waits_for_host_until",
     "feeds_claim_due",
 ]

@@ -3,7 +3,12 @@
 ``feed_for_url`` cleans and checks the address (``feed_address_clean``: http(s) only,
 the SSRF guard ``feeds.pipeline.fetch.check_url``), reuses the Feed Tidings already
 fetches for it (no fetch at all), else finds the feed behind a site address
-(``feeds.pipeline.discover``), creates it and enqueues its first fetch. Subscribing
+(``feeds.pipeline.discover``) and creates it. The response discovery fetched from the feed
+is its first refresh (stored when the subscription commits: one request per new
+subscription); a feed created without discovery gets its first fetch enqueued. A host
+that asked readers to wait (a 429/503 Retry-After, ``feeds.scheduling.host_block``) is not
+contacted: the feed is created under the URL as given and first fetched when the wait
+ends (``feed_waits_for_host_until`` says when). Subscribing
 (``reader.services.subscription_create``, reached from the web form, the REST API,
 Google Reader quickadd, the directory and OPML import) goes through it.
 
@@ -13,18 +18,25 @@ the language active when they were raised (the request's, through gettext).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from feeds import scheduling
 from feeds.models import Feed
-from feeds.pipeline.discover import FeedCandidate, discover_feeds
+from feeds.pipeline.discover import Discovery, FeedCandidate, FoundFeed, discover
 from feeds.pipeline.fetch import FetchError, check_url
 from feeds.services.creation import feed_get_or_create
+from feeds.services.refresh import feed_refresh_from_response
 from feeds.tasks import refresh_feed_enqueue
+
+logger = logging.getLogger("tidings.fetch")
 
 __all__ = [
     "FeedAddressError",
@@ -35,6 +47,7 @@ __all__ = [
     "feed_address_clean",
     "feed_candidates",
     "feed_for_url",
+    "feed_waits_for_host_until",
 ]
 
 
@@ -51,11 +64,15 @@ class FeedAddressInvalid(FeedAddressError):
 
 
 class FeedAddressUnreachable(FeedAddressError):
-    """The address could not be fetched; ``kind`` is the ``FetchError`` kind."""
+    """The address could not be fetched; ``kind`` is the ``FetchError`` kind and
+    ``retry_after`` its Retry-After (aware UTC datetime, for kind "rate_limited") or None."""
 
-    def __init__(self, message: str, *, kind: str = "") -> None:
+    def __init__(
+        self, message: str, *, kind: str = "", retry_after: datetime | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
+        self.retry_after = retry_after
 
 
 class FeedNotFoundAtAddress(FeedAddressError):
@@ -105,58 +122,120 @@ def feed_candidates(url: str) -> list[FeedCandidate]:
     ``FeedAddressUnreachable`` (fetch failed: message from the fetcher) or
     ``FeedNotFoundAtAddress`` (no feed there).
     """
+    return list(_discovery(url).candidates)
+
+
+def _discovery(url: str) -> Discovery:
+    """``discover(url)`` with its errors as ``FeedAddressError``; never without candidates."""
     try:
-        candidates = discover_feeds(url)
+        found = discover(url)
     except FetchError as exc:
         if exc.kind in ("invalid_url", "blocked"):
             raise FeedAddressInvalid(str(exc)) from exc
         message = _("Could not fetch %(url)s: %(reason)s") % {"url": url, "reason": exc}
-        raise FeedAddressUnreachable(message, kind=exc.kind) from exc
-    if not candidates:
+        raise FeedAddressUnreachable(message, kind=exc.kind, retry_after=exc.retry_after) from exc
+    if not found.candidates:
         raise FeedNotFoundAtAddress(_("No feed found at %(url)s.") % {"url": url})
-    return list(candidates)
+    return found
+
+
+def feed_waits_for_host_until(feed: Feed, *, now: datetime | None = None) -> datetime | None:
+    """When a feed never fetched yet is first fetched, if its host asked readers to wait.
+
+    An aware UTC datetime (the host's Retry-After, ``feeds.scheduling.host_blocked_until``)
+    when ``feed`` has never been fetched and its host is rate-limited now, else None.
+    ``now`` defaults to ``timezone.now()``.
+    """
+    if feed.last_fetched_at is not None:
+        return None
+    return scheduling.host_blocked_until(feed.url, now=now or timezone.now())
 
 
 @contextmanager
 def feed_for_url(*, url: str, discover: bool = True, interactive: bool = True) -> Iterator[Feed]:
-    """The Feed for ``url``, inside a transaction that enqueues its first fetch on commit.
+    """The Feed for ``url``, inside a transaction whose commit starts a new feed's first refresh.
 
     Use as ``with feed_for_url(url=...) as feed:`` and write what depends on the feed
-    (a subscription) in the block: the first fetch of a new feed is sent only when the
-    block's transaction commits, so the worker sees those rows (and nothing is sent if
-    the block raises). Before the block: the URL is cleaned (``feed_address_clean``); a
-    URL Tidings already fetches is reused without any fetch; otherwise, with
-    ``discover``, the feed behind a site address is found (``feed_candidates``; exactly
-    one is needed) and the Feed is created (``feed_get_or_create``, which resolves the
-    host through the SSRF guard). ``discover=False`` (OPML import) takes the URL as the
-    feed's and skips the DNS lookup. ``interactive`` sends the first fetch to queue
+    (a subscription) in the block: the first refresh of a new feed happens only when the
+    block's transaction commits, so it sees those rows (and nothing happens if the block
+    raises). Before the block: the URL is cleaned (``feed_address_clean``); a URL Tidings
+    already fetches is reused without any fetch; a URL whose host asked readers to wait
+    (Retry-After, also when discovery itself gets a 429/503 with one) is taken as the
+    feed's without a request and its feed is due when the wait ends (no task is sent;
+    ``feed_waits_for_host_until`` tells when); otherwise, with ``discover``, the feed
+    behind a site address is found (``feeds.pipeline.discover.discover``: exactly one
+    candidate that is a feed is needed) and the Feed is created, and on commit discovery's
+    response of the feed is stored as its first refresh (``feed_refresh_from_response``;
+    no second request). ``discover=False`` (OPML import) takes the URL as the feed's and
+    skips the DNS lookup; its first fetch is sent on commit to queue ``interactive`` when
     ``interactive`` (someone is waiting), else to ``feeds``.
 
     Raises ``FeedAddressInvalid``, ``FeedChoiceNeeded``, ``FeedNotFoundAtAddress`` or
     ``FeedAddressUnreachable`` before the block runs.
     """
-    feed, created = _feed_get_or_create(feed_address_clean(url), discover=discover)
+    feed, created, first, waits = _feed_get_or_create(feed_address_clean(url), discover=discover)
     with transaction.atomic():
         yield feed
-        if created:
+        if not created or waits:
+            return
+        if first is not None:
+            transaction.on_commit(lambda: _first_refresh(feed.pk, first, interactive))
+        else:
             refresh_feed_enqueue(feed_id=feed.pk, interactive=interactive)
 
 
-def _feed_get_or_create(url: str, *, discover: bool) -> tuple[Feed, bool]:
-    """(feed, created): the existing Feed of ``url``, else via discovery, else a new one."""
+def _first_refresh(feed_id: int, first: FoundFeed, interactive: bool) -> None:
+    """Store discovery's response as the first refresh; if that breaks, enqueue a fetch."""
+    try:
+        feed_refresh_from_response(feed_id=feed_id, fetched=first.response, parsed=first.parsed)
+    except Exception:  # the subscription is committed: the worker's fetch is the fallback
+        logger.exception("could not store the first response of feed %s", feed_id)
+        refresh_feed_enqueue(feed_id=feed_id, interactive=interactive)
+
+
+def _feed_get_or_create(url: str, *, discover: bool) -> tuple[Feed, bool, FoundFeed | None, bool]:
+    """(feed, created, discovery's fetched feed or None, waits for its host): the existing
+    Feed of ``url``, else a waiting one (host rate-limited), else via discovery, else new."""
     existing = Feed.objects.filter(url=url).first()
     if existing is not None:
-        return existing, False
+        return existing, False, None, False
+    now = timezone.now()
+    blocked = scheduling.host_blocked_until(url, now=now)
+    if blocked is not None:
+        return (*_waiting_feed(url, until=blocked, resolve=discover), None, True)
+    first = None
     if discover:
-        candidates = feed_candidates(url)
-        if len(candidates) > 1:
+        try:
+            found = _discovery(url)
+        except FeedAddressUnreachable as exc:
+            if exc.kind != "rate_limited" or exc.retry_after is None:
+                raise
+            # The host asked to wait: remember it (its other feeds wait too) and subscribe.
+            until = min(max(exc.retry_after, now), now + timedelta(days=1))
+            scheduling.host_block(url, until=until, now=now)
+            return (*_waiting_feed(url, until=until, resolve=True), None, True)
+        if len(found.candidates) > 1:
             raise FeedChoiceNeeded(
-                _("This site offers several feeds; pick one."), candidates=candidates
+                _("This site offers several feeds; pick one."), candidates=found.candidates
             )
+        first = found.first
+        url = found.candidates[0].url
+    feed, created = _get_or_create(url, resolve=discover)
+    return feed, created, first, False
 
-        url = candidates[0].url
+
+def _waiting_feed(url: str, *, until: datetime, resolve: bool) -> tuple[Feed, bool]:
+    """The Feed of ``url`` as given, due no earlier than ``until`` when created now."""
+    feed, created = _get_or_create(url, resolve=resolve)
+    if created:
+        Feed.objects.filter(pk=feed.pk, next_fetch_at__lt=until).update(next_fetch_at=until)
+        feed.next_fetch_at = max(feed.next_fetch_at, until)
+    return feed, created
+
+
+def _get_or_create(url: str, *, resolve: bool) -> tuple[Feed, bool]:
     try:
-        return feed_get_or_create(url=url, resolve=discover)
+        return feed_get_or_create(url=url, resolve=resolve)
     except FetchError as exc:
         if exc.kind in ("invalid_url", "blocked"):
             raise FeedAddressInvalid(str(exc)) from exc

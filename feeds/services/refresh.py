@@ -1,11 +1,12 @@
 """The refresh chain: fetch -> parse -> (identity, sanitize inside) store -> schedule.
 
-``feed_refresh`` is the only refresh path: the worker task, the "refresh now"
-button, the API and ``manage.py refresh_feeds``/``add_feed`` all call it, so
-every caller sees the same fetch state on the feed (error count, readable last
-error, back-off). ``feed_push`` sends a document a WebSub hub pushed through the
-same chain. Policies: cases/README.md rule 7 (redirects, validators, 304,
-Retry-After, back-off).
+``feed_refresh`` is the only refresh path that fetches: the worker task, the
+"refresh now" button, the API and ``manage.py refresh_feeds``/``add_feed`` all
+call it, so every caller sees the same fetch state on the feed (error count,
+readable last error, back-off). ``feed_push`` sends a document a WebSub hub
+pushed through the same chain, and ``feed_refresh_from_response`` the response
+the discovery of a new subscription already fetched (its first refresh).
+Policies: cases/README.md rule 7 (redirects, validators, 304, Retry-After, back-off).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from feeds.services.results import (
 )
 from feeds.signals import entries_stored
 
-__all__ = ["feed_push", "feed_refresh"]
+__all__ = ["feed_push", "feed_refresh", "feed_refresh_from_response"]
 
 logger = logging.getLogger("tidings.fetch")
 
@@ -142,13 +143,15 @@ def _not_modified(feed, fetched, *, now, started, merged_from) -> RefreshResult:
     return result
 
 
-def _store(feed, fetched, *, now, started, merged_from) -> RefreshResult:
-    """200: parse, store, adapt the interval; a parse failure keeps the old entries."""
+def _store(feed, fetched, *, now, started, merged_from, parsed=None) -> RefreshResult:
+    """200: parse (unless ``parsed`` is given), store, adapt the interval; a parse failure
+    keeps the old entries."""
     common = {"now": now, "started": started, "status": fetched.status, "fetched": fetched}
     try:
-        parsed = parse_feed(
-            fetched.content, url=fetched.final_url, content_type=fetched.content_type
-        )
+        if parsed is None:
+            parsed = parse_feed(
+                fetched.content, url=fetched.final_url, content_type=fetched.content_type
+            )
     except NotAFeedError:
         candidates = find_feed_links(fetched.content, fetched.final_url)
         message = not_a_feed_text(candidates)
@@ -274,6 +277,33 @@ def feed_push(
     )
     result = _store(feed, fetched, now=now, started=started, merged_from=None)
     log_refresh(result)  # _store wrote the FetchLog row with the bookkeeping
+    return result
+
+
+def feed_refresh_from_response(*, feed_id: int, fetched: FetchResult, parsed=None) -> RefreshResult:
+    """Store ``fetched``, a 200 response of the feed's URL fetched elsewhere, as a refresh.
+
+    The first refresh of a feed found by discovery (``feeds.services.address``): the
+    discovery's response (``fetched``, and its ``ParsedFeed`` ``parsed`` when it was already
+    parsed) goes through exactly what ``feed_refresh`` does with a 200 (parse, store,
+    validators and bookkeeping, hooks, schedule, FetchLog row and log line), so a new
+    subscription costs one request. The lease is taken as a forced refresh takes it: a
+    refresh already in flight or a disabled feed gives "skipped". Never raises for a parse
+    failure (recorded on the feed); raises only database errors.
+    """
+    started = time.monotonic() - fetched.elapsed  # the fetch is part of this refresh
+    now = timezone.now()
+    feed = scheduling.feed_lease_acquire(feed_id=feed_id, force=True, now=now)
+    if feed is None:
+        return RefreshResult(feed_id=feed_id, outcome=SKIPPED)
+    try:
+        result = _store(feed, fetched, now=now, started=started, merged_from=None, parsed=parsed)
+    except Exception as exc:  # as in feed_refresh: never leave the feed leased and silent
+        logger.exception("storing the first response crashed feed_id=%s", feed.pk)
+        result = record_failure(
+            feed, now=now, started=started, kind="error", message=crash_text(exc)
+        )
+    log_refresh(result)
     return result
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from feeds.services import feed_waits_for_host_until
 from reader import fetching, read_state, selectors, services, subscription_page_selectors
 from reader.errors import DiscoveryChoice, ReaderError
 from reader.pages.error_texts import reader_error_message
@@ -39,6 +40,16 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
                 user=request.user, url=url, category=category_id, unread_start=unread_start
             )
             messages.success(request, _("Subscribed to %(title)s.") % {"title": str(sub)})
+            waits = feed_waits_for_host_until(sub.feed)
+            if waits is not None:
+                messages.info(
+                    request,
+                    _(
+                        "The site asked feed readers to wait: Tidings fetches this feed "
+                        "after %(time)s UTC."
+                    )
+                    % {"time": f"{waits:%Y-%m-%d %H:%M:%S}"},
+                )
             return redirect(f"{reverse('reader')}?show=all&sub={sub.pk}")
         except DiscoveryChoice as exc:
             candidates = exc.candidates

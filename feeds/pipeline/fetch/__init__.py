@@ -22,7 +22,10 @@ Every server-side request (feeds, discovery, icons, anything later) goes through
   decoded here, in bounded pieces), so a compression bomb ends with kind ``too_large``.
 - **HTTP semantics** (RFC 9110, RFC 9111): validators sent back verbatim (``If-None-Match``,
   ``If-Modified-Since``), 304 is a success, redirects followed by hand (at most
-  :data:`MAX_REDIRECTS` hops), ``Retry-After`` parsed as seconds or HTTP-date.
+  :data:`MAX_REDIRECTS` hops; cookies a redirect sets are kept for that fetch only, and a
+  loop is a revisit with the same cookies), ``Retry-After`` parsed as seconds or HTTP-date.
+  Content-Encoding as browsers read it: unknown tokens are identity, and a body labelled
+  gzip/deflate/br that is not compressed is used as is (``decode``).
 
 Test-only hook: ``settings.FETCH_TEST_HOST_MAP`` maps host names to IP addresses (or to a callable
 returning one) inside the guard's resolver, so tests can serve ``feeds.example.org`` from loopback.

@@ -1,16 +1,28 @@
-"""fetch(): one guarded GET with redirects, caps, conditional headers and readable errors."""
+"""fetch(): one guarded GET with redirects, caps, conditional headers and readable errors.
+
+Cookies live for one fetch only: a redirect that sets a cookie (RFC 6265 section 5.3, kept in
+the requests session's ``http.cookiejar`` jar with its domain and path rules, so never sent to
+another site) may lead back to a URL already visited, and that request carries the cookie.
+A redirect loop is a revisit of a URL with the same cookies; every hop counts against
+:data:`MAX_REDIRECTS`. The jar is dropped with the session when the fetch ends.
+
+Each host name is resolved once per connection, when the connection is made, and every address
+is checked by the guard there (``transport``); ``check_url`` here only cleans the address and
+refuses IP literals and schemes, so a fetch costs no extra DNS lookup.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
+import http.cookiejar
 import socket
 import ssl
 import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.client import HTTPException
+from http.client import HTTPException, LineTooLong
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -39,6 +51,9 @@ FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.8, application/json;q=0.8, text/html;q=0.5, */*;q=0.3"
 )
 ERROR_BODY_BYTES = 64 * 1024  # how much of a 4xx/5xx body is read to recognise a challenge page
+# http.client's limits on a response's headers (its _MAXLINE and _MAXHEADERS).
+_MAX_HEADER_LINE = 65536
+_MAX_HEADERS = 100
 _READ_CHUNK = 64 * 1024
 
 
@@ -65,17 +80,18 @@ def fetch(
     """
     started = time.monotonic()
     cap = max_bytes or settings.FETCH_MAX_BYTES
-    current = first = check_url(url)
+    # The host is resolved (once) and its addresses checked when the connection is made.
+    current = first = check_url(url, resolve=False)
     headers = _request_headers(etag, last_modified, extra_headers, user_agent)
-    seen = {current}
     all_permanent = True
     with Budget(float(settings.FETCH_TIMEOUT_TOTAL)) as budget, guarded_session() as session:
+        seen = {visit_key(current, session.cookies)}
         for hop in range(MAX_REDIRECTS + 1):
-            response = _send(session, current, headers, budget)
+            response = _send(session, current, headers, budget, redirected=hop > 0)
             with contextlib.closing(response):
                 status = response.status_code
                 if status in REDIRECT_STATUSES:
-                    target = redirect_target(current, response, hop, seen)
+                    target = redirect_target(current, response, hop, seen, session.cookies)
                     all_permanent = all_permanent and status in PERMANENT_REDIRECT_STATUSES
                     headers = _headers_for_hop(headers, current, target)
                     current = target
@@ -111,12 +127,17 @@ def _headers_for_hop(headers: dict[str, str], current: str, target: str) -> dict
 
 
 def _send(
-    session: requests.Session, url: str, headers: dict[str, str], budget: Budget
+    session: requests.Session,
+    url: str,
+    headers: dict[str, str],
+    budget: Budget,
+    *,
+    redirected: bool = False,
 ) -> requests.Response:
     budget.check()
     connect = max(0.01, min(float(settings.FETCH_TIMEOUT_CONNECT), budget.remaining()))
     verify = getattr(settings, "FETCH_CA_BUNDLE", None) or True
-    with translated_errors(url, budget):
+    with translated_errors(url, budget, redirect=redirected):
         return session.get(
             url,
             headers=headers,
@@ -128,23 +149,37 @@ def _send(
 
 
 @contextlib.contextmanager
-def translated_errors(url: str, budget: Budget) -> Iterator[None]:
-    """Turn requests/urllib3/socket exceptions into FetchError kinds with readable messages."""
+def translated_errors(url: str, budget: Budget, *, redirect: bool = False) -> Iterator[None]:
+    """Turn requests/urllib3/socket exceptions into FetchError kinds with readable messages.
+
+    ``redirect``: ``url`` was reached through a redirect (changes the wording of a refusal).
+    """
     host = urlsplit(url).hostname or url
     try:
         yield
     except BlockedAddress as exc:
-        raise FetchError("blocked", blocked_message(exc.host)) from exc
+        raise FetchError("blocked", blocked_message(exc.host, redirect=redirect)) from exc
     except (requests.RequestException, urllib3.exceptions.HTTPError, HTTPException, OSError) as exc:
         if budget.expired:
             raise budget.timeout_error() from exc
-        raise _classify(exc, host) from exc
+        raise _classify(exc, host, redirect=redirect) from exc
 
 
-def _classify(exc: Exception, host: str) -> FetchError:
+def _classify(exc: Exception, host: str, *, redirect: bool = False) -> FetchError:
     chain = _exception_chain(exc)
     if any(isinstance(e, BlockedAddress) for e in chain):
-        return FetchError("blocked", blocked_message(host))
+        return FetchError("blocked", blocked_message(host, redirect=redirect))
+    if any(isinstance(e, LineTooLong) for e in chain) or any(
+        isinstance(e, HTTPException) and "got more than" in str(e) for e in chain
+    ):
+        message = _(
+            "The server %(host)s sent response headers that are too long "
+            "(a header line over %(kib)s KiB or more than %(count)s header lines)."
+        )
+        return FetchError(
+            "too_large",
+            message % {"host": host, "kib": _MAX_HEADER_LINE // 1024, "count": _MAX_HEADERS},
+        )
     if any(isinstance(e, NameResolutionError | socket.gaierror) for e in chain):
         return FetchError("dns", unresolved_message(host))
     # urllib3's NewConnectionError subclasses its timeout errors: a refusal is no timeout.
@@ -197,11 +232,30 @@ def _reason(chain: list[BaseException]) -> str:
     return str(chain[-1]).split(": ")[-1] or type(chain[-1]).__name__
 
 
-def redirect_target(current: str, response: requests.Response, hop: int, seen: set[str]) -> str:
+def visit_key(url: str, cookies: http.cookiejar.CookieJar) -> tuple[str, frozenset]:
+    """What makes a request a revisit: its ``url`` and the cookies held for this fetch.
+
+    The cookie state is the set of (domain, path, name, value) of every cookie in ``cookies``
+    (the fetch's own jar), so a redirect that sets or changes a cookie may lead back to a URL
+    already visited without that being a loop.
+    """
+    return url, frozenset((c.domain, c.path, c.name, c.value) for c in cookies)
+
+
+def redirect_target(
+    current: str,
+    response: requests.Response,
+    hop: int,
+    seen: set[tuple[str, frozenset]],
+    cookies: http.cookiejar.CookieJar,
+) -> str:
     """The absolute URL a redirect ``response`` points to, cleaned and checked by the guard.
 
-    ``hop``: redirects followed so far; ``seen``: URLs visited (a loop is refused).
-    Raises ``FetchError`` (no Location, too many redirects, a loop, a refused URL).
+    ``hop``: redirects followed so far; ``seen``: ``visit_key`` of every request made so far;
+    ``cookies``: the fetch's jar, already holding the cookies ``response`` set. Revisiting a
+    URL with the same cookies is a loop and refused. The target's host is resolved and checked
+    when it is connected to. Raises ``FetchError`` (no Location, too many redirects, a loop, a
+    refused URL).
     """
     location = response.headers.get("location", "").strip()
     if not location:
@@ -212,12 +266,13 @@ def redirect_target(current: str, response: requests.Response, hop: int, seen: s
     if hop >= MAX_REDIRECTS:
         message = _("Too many redirects (more than %(count)s).") % {"count": MAX_REDIRECTS}
         raise FetchError("too_many_redirects", message)
-    target = check_url(urljoin(current, location), redirect=True)
-    if target in seen:
+    target = check_url(urljoin(current, location), redirect=True, resolve=False)
+    key = visit_key(target, cookies)
+    if key in seen:
         raise FetchError(
             "too_many_redirects", _("Too many redirects: the server redirects in a loop.")
         )
-    seen.add(target)
+    seen.add(key)
     return target
 
 

@@ -10,7 +10,8 @@ class FetchError(Exception):
     """A fetch that did not produce a usable response.
 
     ``kind`` is one of: ``invalid_url``, ``blocked`` (SSRF guard or scheme), ``dns``, ``connect``
-    (refused, reset, closed early), ``timeout`` (connect or total time cap), ``tls``, ``too_large``,
+    (refused, reset, closed early), ``timeout`` (connect or total time cap), ``tls``, ``too_large``
+    (body past the size cap, or response headers longer than http.client reads),
     ``too_many_redirects`` (more than 5 hops or a loop), ``http`` (4xx/5xx; ``status`` set),
     ``gone`` (410), ``rate_limited`` (429/503; ``retry_after`` is an aware UTC datetime or None).
     ``message`` is a readable sentence for users and admins.

@@ -24,6 +24,9 @@ BLOCKED_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tu
         "169.254.0.0/16",
         "172.16.0.0/12",
         "192.0.0.0/24",
+        "192.0.2.0/24",  # documentation ranges (RFC 5737, RFC 3849): never a real server
+        "198.51.100.0/24",
+        "203.0.113.0/24",
         "192.168.0.0/16",
         "198.18.0.0/15",
         "224.0.0.0/4",
@@ -32,6 +35,7 @@ BLOCKED_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tu
         "::1/128",
         "fc00::/7",
         "fe80::/10",
+        "2001:db8::/32",
         "ff00::/8",
     )
 )
