@@ -419,7 +419,7 @@ def _timestamp(value: str) -> datetime:
     same instant; negative times count as the epoch. BadRequest for anything else.
     """
     try:
-        number = max(0, int(float(value)))
+        number = max(0, int(value) if value.lstrip("-").isdigit() else int(float(value)))
     except (ValueError, OverflowError) as exc:
         raise BadRequest(f"{value!r} is not a Unix time") from exc
     digits = len(str(number))
