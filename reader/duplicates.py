@@ -38,7 +38,8 @@ DUPLICATE_WINDOW = timedelta(hours=48)
 @dataclass(frozen=True)
 class Source:
     """Another entry carrying the same article: its id, feed, the user's subscription
-    (id and display title), publication time (aware UTC) and per-user read/hidden state."""
+    (id and display title), publication and first-seen times (aware UTC) and per-user
+    read/hidden state."""
 
     entry_id: int
     feed_id: int
@@ -47,6 +48,7 @@ class Source:
     published_at: datetime
     is_read: bool
     hidden: bool
+    first_seen_at: datetime | None = None
 
 
 def enabled(user: Any) -> bool:
@@ -80,7 +82,8 @@ def _sources_sql(n_urls: int, n_titles: int) -> str:
     """SQL of the candidate duplicates (by link, then by title in a time range)."""
     columns = (
         "SELECT e.id, e.feed_id, s.id, COALESCE(NULLIF(s.title, ''), NULLIF(f.title, ''), f.url), "
-        f"e.published_at, e.normalized_url, e.title, {read_state.IS_READ}, {read_state.HIDDEN} "
+        f"e.published_at, e.normalized_url, e.title, {read_state.IS_READ}, {read_state.HIDDEN}, "
+        "e.created_at "
         "FROM reader_subscription s JOIN feeds_feed f ON f.id = s.feed_id "
         "JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
@@ -154,6 +157,7 @@ def sources(*, user: Any, entries: list[Any]) -> dict[int, list[Source]]:
                         published_at=_aware(row[4]),
                         is_read=bool(row[7]),
                         hidden=bool(row[8]),
+                        first_seen_at=_aware(row[9]),
                     )
                 )
         if found:
@@ -162,8 +166,13 @@ def sources(*, user: Any, entries: list[Any]) -> dict[int, list[Source]]:
 
 
 def _listed(source: Source, filters: Any) -> bool:
-    """Whether the list of ``filters`` would show ``source`` (status and date bounds)."""
+    """Whether the list of ``filters`` would show ``source`` (status, dates, first-seen bounds)."""
     if source.hidden or (filters.status == "unread" and source.is_read):
+        return False
+    seen_after, seen_before = filters.first_seen_after, filters.first_seen_before
+    if seen_after is not None and source.first_seen_at < seen_after:
+        return False
+    if seen_before is not None and source.first_seen_at >= seen_before:
         return False
     if filters.published_after is not None and source.published_at < filters.published_after:
         return False

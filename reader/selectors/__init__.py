@@ -1,6 +1,7 @@
 """Reads of per-user reading state, one module per kind; import them from here.
 
 * ``reader.selectors.entries``: entry lists (keyset pages), id pages, one entry.
+* ``reader.selectors.cursors``: the one codec of the keyset cursors of every entry list.
 * ``reader.selectors.searching``: search of the user's entries.
 * ``reader.selectors.counts``: unread and starred counts.
 * ``reader.selectors.subscriptions``: subscriptions, categories, OPML import jobs.
@@ -11,15 +12,15 @@ Every query is scoped by ``user``; what "read" means lives in ``reader.read_stat
 from __future__ import annotations
 
 from reader.selectors.counts import unread_counts
+from reader.selectors.cursors import cursor_decode, cursor_encode, utc_datetime
 from reader.selectors.entries import (
     MAX_ID_PAGE,
     MAX_PAGE_SIZE,
     EntryFilters,
     EntryPage,
+    EntryRef,
     Sort,
     Status,
-    cursor_decode,
-    cursor_encode,
     entries_from_rows,
     entry_filter_sql,
     entry_get,
@@ -43,6 +44,7 @@ __all__ = [
     "SEARCH_WORK_MEM",
     "EntryFilters",
     "EntryPage",
+    "EntryRef",
     "Sort",
     "Status",
     "category_get",
@@ -60,4 +62,5 @@ __all__ = [
     "subscription_get",
     "subscription_list",
     "unread_counts",
+    "utc_datetime",
 ]

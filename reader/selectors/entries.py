@@ -12,12 +12,10 @@ watermark plus the sparse "kept unread" exceptions.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
@@ -28,6 +26,7 @@ from reader import duplicates, read_state, search
 from reader.errors import InvalidInput, NotFound
 from reader.models import EntryState, Subscription
 from reader.read_state import IS_READ, NOT_HIDDEN, unread_sql
+from reader.selectors.cursors import cursor_decode, cursor_encode, utc_datetime
 
 #: Largest page of entries a caller may ask for.
 MAX_PAGE_SIZE = 500
@@ -46,7 +45,11 @@ class EntryFilters:
     narrow to one subscription or category (``category_id=0``: Uncategorized).
     ``q``: search words (``"a phrase"``, ``-excluded``). ``published_before`` /
     ``published_after``: aware datetimes, exclusive / inclusive bounds on
-    ``published_at``. ``sort``: newest or oldest first by ``(published_at, id)``.
+    ``published_at`` (the publisher's date). ``first_seen_before`` /
+    ``first_seen_after``: the same bounds on ``created_at``, when Tidings first
+    saw the entry (Google Reader's ``nt`` / ``ot``: an entry published long ago
+    but first seen after a client's last sync is still new to that client).
+    ``sort``: newest or oldest first by ``(published_at, id)``.
     """
 
     status: Status = "all"
@@ -55,6 +58,8 @@ class EntryFilters:
     q: str = ""
     published_before: datetime | None = None
     published_after: datetime | None = None
+    first_seen_before: datetime | None = None
+    first_seen_after: datetime | None = None
     sort: Sort = "newest"
 
     @classmethod
@@ -90,28 +95,6 @@ class EntryPage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-# --- Cursors -------------------------------------------------------------------
-
-
-def cursor_encode(*, published_at: datetime, entry_id: int) -> str:
-    """Opaque cursor (URL-safe base64) for the position just after ``(published_at, entry_id)``."""
-    raw = f"{published_at.isoformat()}|{entry_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def cursor_decode(cursor: str) -> tuple[datetime, int]:
-    """``(published_at, entry_id)`` of a ``cursor_encode`` cursor; InvalidInput if malformed."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _sep, ident = raw.partition("|")
-        published_at = parse_datetime(stamp)
-        if published_at is None or published_at.tzinfo is None:
-            raise ValueError(stamp)
-        return published_at, int(ident)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidInput(_("The cursor is not valid.")) from exc
-
-
 # --- SQL pieces ----------------------------------------------------------------
 
 
@@ -124,7 +107,7 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
 
     The conditions start with `` AND`` and name aliases ``s`` (the user's
     subscription) and ``e`` (the entry): subscription, category, date bounds,
-    keyset position ``(published_at, id)`` and search words. ``f.status`` is not
+    first-seen bounds, keyset position ``(published_at, id)`` and search words. ``f.status`` is not
     included (each list applies it its own way). Returns ``(sql, params)``.
     """
     sql, params = [], []
@@ -143,6 +126,12 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
     if f.published_after is not None:
         sql.append("e.published_at >= %s")
         params.append(_db_datetime(f.published_after))
+    if f.first_seen_before is not None:
+        sql.append("e.created_at < %s")
+        params.append(_db_datetime(f.first_seen_before))
+    if f.first_seen_after is not None:
+        sql.append("e.created_at >= %s")
+        params.append(_db_datetime(f.first_seen_after))
     if cursor is not None:
         op = "<" if f.sort == "newest" else ">"
         sql.append(f"(e.published_at, e.id) {op} (%s, %s)")
@@ -169,8 +158,8 @@ def _page_sql(
 ) -> tuple[str, list[Any]]:
     """SQL returning (id, sub_id, is_read, is_starred, starred_at) of one page, in order.
 
-    With ``ids_only``: (id, published_at) only, without the star probe per row
-    (the Google Reader and Fever id sets).
+    With ``ids_only``: (id, published_at, created_at) only, without the star probe
+    per row (the Google Reader and Fever id sets).
     """
     cond, cond_params = entry_filter_sql(f, cursor)
     columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
@@ -222,9 +211,15 @@ def _finish(
     page_sql: str, params: list[Any], user_id: int, f: EntryFilters, ids_only: bool
 ) -> tuple[str, list[Any]]:
     """The page query as entry_list reads it (with stars) or, ``ids_only``, as
-    (id, published_at) in list order; returns (sql, params)."""
+    (id, published_at, created_at) in list order; returns (sql, params)."""
     if ids_only:
-        return f"SELECT p.id, p.published_at FROM ({page_sql}) p ORDER BY {_order(f, 'p.')}", params
+        # First-seen times of the page's rows only (one primary-key probe each), so that
+        # the per-feed index walks above stay on (feed_id, published_at, id).
+        sql = (
+            f"SELECT p.id, p.published_at, seen.created_at FROM ({page_sql}) p "
+            f"JOIN feeds_entry seen ON seen.id = p.id ORDER BY {_order(f, 'p.')}"
+        )
+        return sql, params
     return _with_stars(page_sql, user_id, f), [*params, user_id]
 
 
@@ -279,19 +274,31 @@ def entry_list(
     return EntryPage(entries=entries, next_cursor=next_cursor)
 
 
+class EntryRef(NamedTuple):
+    """One row of ``entry_id_page``: an entry's id and its two times (aware UTC datetimes).
+
+    ``published_at``: the publisher's date (the list's sort key); ``first_seen_at``:
+    when Tidings first stored the entry (``Entry.created_at``).
+    """
+
+    id: int
+    published_at: datetime
+    first_seen_at: datetime
+
+
 def entry_id_page(
     *,
     user: Any,
     filters: EntryFilters | Mapping[str, Any] | None,
     cursor: str | None = None,
     limit: int = 1000,
-) -> tuple[list[tuple[int, Any]], str | None]:
-    """One page of ``(entry id, published_at)`` in list order and the next cursor (or None).
+) -> tuple[list[EntryRef], str | None]:
+    """One page of ``EntryRef`` rows in list order and the next cursor (or None).
 
-    Same filters, order and cursor as ``entry_list`` (so pages stay stable while
-    entries arrive), without loading entry rows: the Google Reader and Fever id
-    sets. ``limit`` is clamped to 1..MAX_ID_PAGE. Raises ``InvalidInput`` for a
-    bad cursor or filter.
+    Same filters, order and cursor (``reader.selectors.cursors``) as
+    ``entry_list``, so pages stay stable while entries arrive or change state,
+    without loading entry rows: the Google Reader and Fever id sets. ``limit`` is
+    clamped to 1..MAX_ID_PAGE. Raises ``InvalidInput`` for a bad cursor or filter.
     """
     f = EntryFilters.coerce(filters)
     limit = max(1, min(int(limit), MAX_ID_PAGE))
@@ -300,15 +307,11 @@ def entry_id_page(
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
+    refs = [EntryRef(int(i), utc_datetime(p), utc_datetime(c)) for i, p, c in rows[:limit]]
     next_cursor = None
-    if more and rows:
-        published_at = rows[-1][1]
-        if isinstance(published_at, str):
-            published_at = parse_datetime(published_at)
-        next_cursor = cursor_encode(published_at=published_at, entry_id=rows[-1][0])
-    return rows, next_cursor
+    if len(rows) > limit and refs:
+        next_cursor = cursor_encode(published_at=refs[-1].published_at, entry_id=refs[-1].id)
+    return refs, next_cursor
 
 
 def entries_from_rows(user: Any, rows: list[tuple]) -> list[Entry]:

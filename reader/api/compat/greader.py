@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -282,8 +282,20 @@ def _subscription_list(request, user, token):
     return _json(request, {"subscriptions": subs}, conditional=True)
 
 
+#: Google Reader's times count from the Unix epoch.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _usec(value: datetime | None) -> str:
-    return str(int(value.timestamp() * 1_000_000)) if value else "0"
+    """``value`` in microseconds since the epoch, as decimal text ("0" for None); exact."""
+    if value is None:
+        return "0"
+    return str((selectors.utc_datetime(value) - EPOCH) // timedelta(microseconds=1))
+
+
+def _msec(value: datetime) -> str:
+    """``value`` in milliseconds since the epoch, as decimal text (``_usec`` truncated)."""
+    return str(int(_usec(value)) // 1000)
 
 
 def _unread_count(request, user, token):
@@ -357,7 +369,12 @@ def _category_named(user, name: str) -> Category:
 
 
 def stream_filters(request: HttpRequest, user, stream: Stream) -> dict[str, Any]:
-    """EntryFilters fields for a stream id plus xt/it/ot/nt/r (spec A4)."""
+    """EntryFilters fields for a stream id plus xt/it/ot/nt/r (spec A4).
+
+    ``ot`` / ``nt`` (Unix time in s, ms or µs) bound the first-seen time (inclusive /
+    exclusive), the time ``timestampUsec`` reports; ``r=o`` lists oldest first.
+    Raises NotFound for a feed or label the user lacks, BadRequest for a bad time.
+    """
     f: dict[str, Any] = {"status": "all"}
     if stream.kind in ("starred", "read"):
         f["status"] = stream.kind
@@ -380,7 +397,9 @@ def stream_filters(request: HttpRequest, user, stream: Stream) -> dict[str, Any]
             f["status"] = "read"
         elif "unread" in included or "kept-unread" in included:
             f["status"] = "unread"
-    for name, key in (("ot", "published_after"), ("nt", "published_before")):
+    # Google Reader's times are first-seen times (docs/apps.md, "Time"): an item first
+    # seen after a client's last sync is new to it, however old its publication date.
+    for name, key in (("ot", "first_seen_after"), ("nt", "first_seen_before")):
         value = param(request, name).strip()
         if value:
             f[key] = _timestamp(value)
@@ -396,16 +415,20 @@ def _safe_stream(value: str) -> Stream:
 
 
 def _timestamp(value: str) -> datetime:
-    """A Unix time in seconds, milliseconds or microseconds (by digit count) as aware UTC."""
+    """A Unix time in seconds, milliseconds or microseconds (by digit count) as aware UTC.
+
+    Exact (integer arithmetic), so a ``timestampUsec`` sent back as ``ot`` names the
+    same instant; negative times count as the epoch. BadRequest for anything else.
+    """
     try:
-        number = int(float(value))
-    except ValueError as exc:
+        number = max(0, int(value) if value.lstrip("-").isdigit() else int(float(value)))
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(f"{value!r} is not a Unix time") from exc
-    digits = len(str(abs(number)))
-    seconds = number / 1_000_000 if digits >= 16 else number / 1000 if digits >= 13 else number
+    digits = len(str(number))
+    unit = "microseconds" if digits >= 16 else "milliseconds" if digits >= 13 else "seconds"
     try:
-        return datetime.fromtimestamp(max(0, seconds), tz=UTC)
-    except (OverflowError, OSError, ValueError) as exc:
+        return EPOCH + timedelta(**{unit: number})
+    except OverflowError as exc:
         raise BadRequest(f"{value!r} is out of range") from exc
 
 
@@ -440,7 +463,7 @@ def item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
     content = {"content": entry.content or entry.summary, "direction": "ltr"}
     item = {
         "id": item_id_long(entry.pk),
-        "crawlTimeMsec": str(int(entry.created_at.timestamp() * 1000)),
+        "crawlTimeMsec": _msec(entry.created_at),
         "timestampUsec": _usec(entry.created_at),
         "published": int(entry.published_at.timestamp()),
         "updated": int((entry.updated_at or entry.published_at).timestamp()),
@@ -512,8 +535,8 @@ def _stream_items_ids(request, user, token):
         limit=count_param(request, IDS_DEFAULT, IDS_MAX),
     )
     refs = [
-        {"id": str(entry_id), "directStreamIds": [], "timestampUsec": _usec(published)}
-        for entry_id, published in rows
+        {"id": str(ref.id), "directStreamIds": [], "timestampUsec": _usec(ref.first_seen_at)}
+        for ref in rows
     ]
     data: dict[str, Any] = {"itemRefs": refs}
     if continuation:

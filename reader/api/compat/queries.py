@@ -20,18 +20,20 @@ from reader.read_state import IS_READ
 from reader.selectors import MAX_ID_PAGE, entries_from_rows, entry_id_page
 
 
-def entry_ids(*, user: Any, status: str) -> list[int]:
+def entry_ids(*, user: Any, status: str, page_size: int | None = None) -> list[int]:
     """Every id of the user's entries with ``status`` (unread or starred), newest first.
 
-    For Fever's ``unread_item_ids`` / ``saved_item_ids`` and GReader id sets.
+    For Fever's ``unread_item_ids`` / ``saved_item_ids`` and GReader id sets. Reads
+    ``entry_id_page`` pages of ``page_size`` ids (default ``MAX_ID_PAGE``), each
+    starting at the previous page's cursor, so every id comes once.
     """
     ids: list[int] = []
     cursor = None
     while True:
         rows, cursor = entry_id_page(
-            user=user, filters={"status": status}, cursor=cursor, limit=MAX_ID_PAGE
+            user=user, filters={"status": status}, cursor=cursor, limit=page_size or MAX_ID_PAGE
         )
-        ids.extend(r[0] for r in rows)
+        ids.extend(row.id for row in rows)
         if cursor is None:
             return ids
 
