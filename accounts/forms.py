@@ -136,8 +136,8 @@ class PreferencesForm(forms.ModelForm):
             "sort_order",
             "mark_read_on_open",
             "show_unread_only",
-            "merge_duplicates",  # issue 11 (H11): duplicates across feeds
-            "highlight_words",  # issue 11 (H11): keyword highlights in titles
+            "merge_duplicates",  # duplicates across feeds
+            "highlight_words",  # keyword highlights in titles
         )
         widgets = {"theme": forms.RadioSelect, "sort_order": forms.RadioSelect}
 

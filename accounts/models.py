@@ -44,7 +44,7 @@ class User(AbstractUser):
     )
     mark_read_on_open = models.BooleanField(_("mark entries read when opened"), default=True)
     show_unread_only = models.BooleanField(_("show only unread by default"), default=True)
-    # Issue 11 part B (H11): duplicates across feeds, keyword highlights, per-view display.
+    # Duplicates across feeds, keyword highlights, per-view display.
     merge_duplicates = models.BooleanField(
         _("show an article once when several subscriptions carry it"), default=False
     )

@@ -12,14 +12,14 @@ import sys
 import time
 
 MODULES = [
-    "bench.pipeline",  # H3: feed pipeline, corpus and 1,000 x 50 synthetic feeds
-    "bench.reading",  # H5: reading at a million entries
-    "bench.api",  # H6: the entries-list endpoint over HTTP (gunicorn), on the reading data set
+    "bench.pipeline",  # feed pipeline, corpus and 1,000 x 50 synthetic feeds
+    "bench.reading",  # reading at a million entries
+    "bench.api",  # the entries-list endpoint over HTTP (gunicorn), on the reading data set
     "bench.compat",  # Google Reader / Fever id sets at 10,000 ids
     "bench.credentials",  # Bearer and HTTP Basic on /api/v1/me/: first call, then p50/p95
     "bench.pages",  # web pages: server time for a user with 200 subscriptions
     "bench.poll",  # the reader tab's live poll of unread counts: 200 and 304
-    "bench.load",  # H15: 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
+    "bench.load",  # 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
 ]
 
 

@@ -11,7 +11,7 @@ with a bearer token of a seeded user:
 Each request is a new HTTP/1.1 connection (gunicorn's sync workers close after each
 response), authenticated like a third-party client. ``--samples`` (default 200) and
 ``--seconds`` (default 10) size the runs; ``--workers`` sets gunicorn's workers
-(default: 2 per CPU, at most 8). Target (issue 7): p95 well under 100 ms.
+(default: 2 per CPU, at most 8). Target: p95 well under 100 ms.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ needed), and times ``GET /api/v1/me/`` with a Bearer token and with HTTP Basic (
 client password): the first call, then p50 / p95 over sequential requests (each on a new
 connection). Basic is checked once by the client password's hash (PBKDF2, ~0.3 s by design)
 and then remembered (accounts.authentication), so after the first call it should cost what a
-token costs. Target (issue 15): Basic p95 under 10 ms after the first call. ``--samples``
+token costs. Target: Basic p95 under 10 ms after the first call. ``--samples``
 (default 200) sizes the runs.
 """
 

@@ -1,6 +1,6 @@
 """Pipeline benchmark: the corpus and the 1,000 x 50 synthetic feeds through ``feed_refresh``.
 
-Figures printed (issue 3, "Performance"):
+Figures printed:
 
 - corpus (every feed file of ../shared/corpus, HTML pages excluded), served
   from loopback by ``bench.feedhost`` (another process) and refreshed in this

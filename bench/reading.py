@@ -14,7 +14,7 @@ Then measures, through ``reader.selectors`` / ``reader.services`` only:
 
 Prints p50/p95 in ms and SQL queries per call. ``--reseed`` drops and reloads
 the data set; ``--samples N`` sets the calls per figure (default 60).
-Targets (issue 6): unread page p95 < 50 ms with constant queries; counts p95 <
+Targets: unread page p95 < 50 ms with constant queries; counts p95 <
 20 ms; mark-all-read < 10 ms; search p95 < 200 ms.
 """
 

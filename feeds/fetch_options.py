@@ -1,4 +1,4 @@
-"""Per-feed fetch options the admin sets (issue 11): User-Agent, extra headers, cache headers.
+"""Per-feed fetch options the admin sets: User-Agent, extra headers, cache headers.
 
 Feeds are shared, so these options are the admin's (Feed admin), never a reader's:
 

@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 from feeds.fetch_options import validate_extra_headers
 from feeds.titles import display_title
 
-# Entry identity policies an admin can choose per feed (issue 11; feeds.pipeline.identity).
+# Entry identity policies an admin can choose per feed (feeds.pipeline.identity).
 IDENTITY_POLICIES = [
     ("auto", "Automatic: guid, else link, else content (recommended)"),
     ("guid", "Guid only: never merge items that share a link or title"),
@@ -52,7 +52,7 @@ class Feed(models.Model):
     disabled_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # --- Issue 11 (H10): fetch options, identity policy, automatic disabling, WebSub ---
+    # --- fetch options, identity policy, automatic disabling, WebSub ---
     # Set by the admin (feeds are shared); read by feeds.fetch_options.fetch_kwargs.
     user_agent = models.CharField(
         "User-Agent override",
@@ -125,7 +125,7 @@ class Entry(models.Model):
     enclosures = models.JSONField(default=list, blank=True)
     categories = models.JSONField(default=list, blank=True)
     thumbnail_url = models.URLField(max_length=2048, blank=True)
-    # Issue 11 (H10): the article extracted from ``url`` (feeds.fulltext), sanitized HTML,
+    # The article extracted from ``url`` (feeds.fulltext), sanitized HTML,
     # stored once and shared by every reader; the error of the last failed extraction.
     full_content = models.TextField(blank=True)
     full_content_fetched_at = models.DateTimeField(null=True, blank=True)
@@ -173,7 +173,7 @@ class EntryTombstone(models.Model):
         ]
 
 
-# --- Directory of recommended sources (issue 5) -------------------------------
+# --- Directory of recommended sources -------------------------------
 
 
 class SourceCategory(models.Model):
@@ -261,7 +261,7 @@ class DirectoryRemoval(models.Model):
         ]
 
 
-# --- Fetch outcomes, for the admin summary and /metrics (issue 5) -------------
+# --- Fetch outcomes, for the admin summary and /metrics -------------
 
 
 class FetchLog(models.Model):
@@ -306,7 +306,7 @@ class FetchRollup(models.Model):
     buckets = models.JSONField(default=dict)
 
 
-# --- WebSub subscriptions (issue 11, H10) ----------------------------------------
+# --- WebSub subscriptions ----------------------------------------
 
 
 class WebSubSubscription(models.Model):

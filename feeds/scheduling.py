@@ -12,7 +12,7 @@ where the schedule meets the database:
   the whole host (cases/README.md rule 7, case P19).
 
 Times are aware UTC datetimes; durations are seconds (int) unless named otherwise.
-Policy source: issue 3 "Schedule" and cases/README.md rule 7 (RFC 9110 section 10.2.3).
+Policy source: cases/README.md rule 7 (RFC 9110 section 10.2.3).
 """
 
 from __future__ import annotations

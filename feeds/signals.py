@@ -26,7 +26,7 @@ merge's transaction: an exception rolls the whole merge back.
 """
 
 entries_stored = Signal()
-"""Sent by ``feeds.services`` after a refresh stored new entries (issue 11: rules).
+"""Sent by ``feeds.services`` after a refresh stored new entries (rules).
 
 Keyword arguments: ``sender`` (the ``Feed`` class), ``feed_id`` (int),
 ``entry_ids`` (list of int: the entries inserted by this refresh, first seen at

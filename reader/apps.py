@@ -10,7 +10,7 @@ class ReaderConfig(AppConfig):
     def ready(self) -> None:
         from feeds import interest
         from reader import (
-            rules,  # noqa: F401  (connects the entries_stored receiver, issue 11)
+            rules,  # noqa: F401  (connects the entries_stored receiver)
             signals,  # noqa: F401  (connects the feed_merged receiver)
         )
         from reader.interest import SubscriptionInterest

@@ -52,7 +52,7 @@ class Subscription(models.Model):
     read_max_id = models.BigIntegerField(default=0)
     unread_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Issue 11 (H10): extract the full article of new entries of this feed (feeds.fulltext).
+    # Extract the full article of new entries of this feed (feeds.fulltext).
     fetch_full_text = models.BooleanField(default=False)
 
     class Meta:
@@ -169,7 +169,7 @@ class Heartbeat(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
 
 
-# --- Rules, hidden entries and saved views (issue 11, part B: H11) -------------
+# --- Rules, hidden entries and saved views -------------
 
 
 class Rule(models.Model):

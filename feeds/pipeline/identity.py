@@ -10,7 +10,7 @@ Policy 1 of ``../shared/cases/README.md`` (cases P01-P04):
 The identity is stored as the SHA-256 hex of a prefixed key (``guid:``,
 ``link:``, ``hash:``, ``title_link:``), unique per feed (constraint ``entry_feed_identity_uniq``).
 
-Per-feed policy (issue 11, ``Feed.identity_policy``, set by the admin for feeds that
+Per-feed policy (``Feed.identity_policy``, set by the admin for feeds that
 misbehave): "auto" is the order above; "guid" never uses the link (items that share a
 link stay apart); "link" puts the normalized link first (guids that change on every
 fetch); "title_link" uses title + normalized link (guids change and links are shared).

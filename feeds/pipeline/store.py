@@ -9,7 +9,7 @@ For a ``ParsedFeed`` of one document:
    document, or whose normalized link equals the link of an entry that is unique
    in the document (the "new guid, same link = update" rule, P03), or whose
    normalized link AND title equal an item's and were published in the last 7 days
-   (issue 11: a publisher that rewrites guids while the link is shared); a second one
+   (a publisher that rewrites guids while the link is shared); a second one
    reads the tombstones of the identities still unknown (skipped when none);
 3. new entries are sanitized and inserted with one ``INSERT ... VALUES ... ON
    CONFLICT DO NOTHING RETURNING id`` (what ``bulk_create(ignore_conflicts=True)``
@@ -51,7 +51,7 @@ from feeds.pipeline.sanitize import sanitize_html, text_to_html
 __all__ = ["FUTURE_TOLERANCE", "StoreResult", "raw_hash", "store_parsed"]
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
-# Issue 11: a new guid with the link and title of an entry this recent is that entry.
+# A new guid with the link and title of an entry this recent is that entry.
 SAME_LINK_TITLE_WINDOW = dt.timedelta(days=7)
 # Feed.identity_policy values under which the link-based update rules apply (not "guid":
 # the admin chose it for feeds whose distinct items share links and titles).
@@ -169,7 +169,7 @@ def _lookup(
     recent_links: set[str] | None = None,
     since: dt.datetime | None = None,
 ) -> tuple[dict, dict, dict]:
-    """ONE query: stored rows matching an identity hash, a unique link, or (issue 11) a link
+    """ONE query: stored rows matching an identity hash, a unique link, or a link
     of ``recent_links`` on an entry published at or after ``since``.
 
     Returns ({identity_hash: (id, raw_hash)}, {normalized_url: id},

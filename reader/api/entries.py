@@ -94,7 +94,7 @@ class TagsField(serializers.Field):
 
 
 class EntrySourceSerializer(serializers.Serializer):
-    """Another subscription carrying the same article (issue 11, duplicates across feeds)."""
+    """Another subscription carrying the same article."""
 
     entry_id = serializers.IntegerField()
     subscription_id = serializers.IntegerField()
@@ -134,14 +134,14 @@ class EntryOutputSerializer(serializers.Serializer):
     enclosures = EnclosuresField()
     tags = TagsField(source="categories")
     thumbnail_url = serializers.CharField(allow_blank=True)
-    # Issue 11 (H10): the extracted full article, when there is one, is the content.
+    # The extracted full article, when there is one, is the content.
     full_content_fetched_at = UtcDateTimeField(
         allow_null=True, help_text="When the full article was extracted (or last attempted)."
     )
     full_content_error = serializers.CharField(
         allow_blank=True, help_text="Why the last full-article extraction failed; empty if not."
     )
-    # Issue 11 (H11): with merge_duplicates, the article's other sources (lists merge them).
+    # With merge_duplicates, the article's other sources (lists merge them).
     also_in = EntrySourceSerializer(
         source="duplicates",
         many=True,

@@ -80,7 +80,7 @@ class FeedOutputSerializer(serializers.Serializer):
     error_count = serializers.IntegerField(help_text="Consecutive failed fetches.")
     next_fetch_at = UtcDateTimeField(help_text="When the scheduler fetches it next.")
     disabled = serializers.BooleanField()
-    # Issue 11 (H10): why fetching stopped, and whether a subscriber may retry.
+    # Why fetching stopped, and whether a subscriber may retry.
     disabled_reason = serializers.CharField(
         allow_blank=True, help_text="Why Tidings stopped fetching it (410 Gone, 30 days failing)."
     )

@@ -62,7 +62,7 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField()
     last_error = serializers.CharField(source="feed.last_error", allow_blank=True)
     created_at = UtcDateTimeField()
-    # Issue 11 (H10): fetch state in one word, and automatic full text.
+    # Fetch state in one word, and automatic full text.
     feed_status = serializers.SerializerMethodField(
         help_text="ok, failing, disabled (retry possible) or disabled_by_admin."
     )

@@ -53,7 +53,7 @@ urlpatterns = [
         subscriptions.SubscriptionRefreshView.as_view(),
         name="subscription-refresh",
     ),
-    # Issue 11 part A (H10): retry a failing feed, full text.
+    # Retry a failing feed, full text.
     path(
         "subscriptions/<id:pk>/retry/",
         fetching.SubscriptionRetryView.as_view(),
@@ -88,7 +88,7 @@ urlpatterns = [
     ),
     path("tokens/", tokens.TokenListView.as_view(), name="tokens"),
     path("tokens/<id:pk>/", tokens.TokenDetailView.as_view(), name="token"),
-    # Issue 11 part B (H11): rules and saved views.
+    # Rules and saved views.
     path("rules/", rules.RuleListView.as_view(), name="rules"),
     path("rules/preview/", rules.RulePreviewView.as_view(), name="rules-preview"),
     path("rules/<id:pk>/", rules.RuleDetailView.as_view(), name="rule"),

@@ -43,7 +43,7 @@ from feeds.pipeline.fetch.client import (
 from feeds.pipeline.fetch.decode import ACCEPT_ENCODING
 from feeds.pipeline.fetch.errors import FetchError, FetchResult
 from feeds.pipeline.fetch.guard import BLOCKED_NETWORKS, check_url, is_blocked_address
-from feeds.pipeline.fetch.post import post_form  # WebSub subscription requests (issue 11)
+from feeds.pipeline.fetch.post import post_form  # WebSub subscription requests
 
 __all__ = [
     "ACCEPT_ENCODING",

@@ -1,4 +1,4 @@
-"""post_form(): one guarded form POST (WebSub subscription requests, issue 11).
+"""post_form(): one guarded form POST (WebSub subscription requests).
 
 Same guard, caps and error kinds as :func:`feeds.pipeline.fetch.fetch`: the SSRF guard checks
 the resolved address of every hop, the whole call ends within ``FETCH_TIMEOUT_TOTAL`` seconds,

@@ -1,4 +1,4 @@
-"""The Fever API (API version 3), as Miniflux and FreshRSS implement it (client-apis.md, part B).
+"""The Fever API (API version 3), as Miniflux and FreshRSS implement it (client-apis.md, Fever).
 
 One endpoint, ``/api/fever/``. Every request carries ``api_key`` = lower-case
 hex MD5 of ``"username:client password"``; bad keys answer HTTP 200 with

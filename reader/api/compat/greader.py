@@ -1,4 +1,4 @@
-"""The Google Reader API as FreshRSS and Miniflux implement it (specs/client-apis.md, part A).
+"""The Google Reader API as FreshRSS and Miniflux implement it (specs/client-apis.md).
 
 Mounted at ``/api/greader/`` and at the FreshRSS-style ``/api/greader.php/``.
 Authentication: ``ClientLogin`` with the user's client password returns a
