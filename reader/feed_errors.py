@@ -67,8 +67,8 @@ def feed_stopped_text(feed: Any) -> str:
     if not feed.auto_disabled:
         return feed.disabled_reason or _("Disabled by an administrator.")
     kind = feed.last_error_kind
-    if kind == "gone":
-        return str(FEED_ERROR_TEXT["gone"])
+    if kind == "gone":  # the status stays visible, as the stored record shows it
+        return f"{FEED_ERROR_TEXT['gone']} (HTTP {feed.last_status or 410})"
     if kind in FEED_ERROR_TEXT:
         return _(
             "Every fetch failed for %(days)s days; Tidings stopped fetching it. "

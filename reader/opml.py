@@ -193,7 +193,7 @@ def parse_opml(data: bytes) -> ParsedOpml:
             raise OpmlInvalid(message, line=line) from None
         message = _text(re.sub(r",? line \d+, column \d+$", "", exc.msg or ""), 200)
         parsed.warning = _(
-            "The file is not well-formed XML (line %(line)s: %(message)s); "
+            "The file is not well-formed XML (line %(line)s: “%(message)s”); "
             "its outlines were read as written."
         ) % {"line": line, "message": message}
     else:

@@ -8,7 +8,6 @@ its first HTTP request.
 
 from __future__ import annotations
 
-import http.client
 import os
 import signal
 import socket
@@ -24,16 +23,15 @@ from reader.models import Heartbeat
 
 
 def web_answers(host: str, port: int) -> bool:
-    """True when an HTTP server at ``host``:``port`` answers ``HEAD /`` (any status)."""
-    conn = http.client.HTTPConnection(host.strip("[]"), port, timeout=1)
+    """True when the web server at ``host``:``port`` accepts TCP connections (it is serving).
+
+    A plain socket, not an HTTP client: outbound HTTP belongs to feeds.pipeline.fetch only.
+    """
     try:
-        conn.request("HEAD", "/")
-        conn.getresponse()
-        return True
-    except (OSError, http.client.HTTPException):
+        with socket.create_connection((host.strip("[]"), port), timeout=1):
+            return True
+    except OSError:
         return False
-    finally:
-        conn.close()
 
 
 class Command(BaseCommand):
