@@ -216,3 +216,22 @@ class PostgresCluster:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def pytest_child(
+    test_file: str, *, env: dict[str, str], deselect: str, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run ``test_file`` again in a child pytest with ``env`` added to this environment.
+
+    Used to run a module once more on the embedded default (SQLite) from a PostgreSQL run.
+    ``deselect`` is a ``-k`` expression that keeps the child from starting itself again.
+    The child gets its own var folder (its own SQLite file). Returns the finished process
+    (stdout and stderr captured as text); never raises on a failing child.
+    """
+    child_env = {**os.environ, **env}
+    child_env.pop("TIDINGS_VAR_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", test_file, "-p", "no:cacheprovider",
+         "-k", f"not {deselect}"],
+        cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip

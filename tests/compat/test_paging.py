@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,8 +43,8 @@ from reader import services
 from reader.api.compat import fever, queries
 from reader.errors import InvalidInput
 from reader.selectors.cursors import cursor_decode, cursor_encode, utc_datetime
-from tests.conftest import ROOT
 from tests.factories import CategoryFactory, EntryFactory, SubscriptionFactory, UserFactory
+from tests.procs import pytest_child
 
 pytestmark = pytest.mark.django_db
 
@@ -497,17 +495,14 @@ def test_paging_holds_on_sqlite(tmp_path):
     """This module again in a child pytest on SQLite (the embedded default)."""
     if connection.vendor == "sqlite":
         pytest.skip("this run is on SQLite already")
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'paging.sqlite3'}",
-        TIDINGS_PAGING_CHILD="1",
-        DJANGO_SETTINGS_MODULE="reader.project.settings_test",
+    child = pytest_child(
+        __file__,
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'paging.sqlite3'}",
+            "TIDINGS_PAGING_CHILD": "1",
+            "DJANGO_SETTINGS_MODULE": "reader.project.settings_test",
+        },
+        deselect="sqlite",
     )
-    env.pop("TIDINGS_VAR_DIR", None)  # the child makes its own (its SQLite test database)
-    child = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-p", "no:cacheprovider",
-         "-k", "not sqlite"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
     assert child.returncode == 0, child.stdout[-6000:] + child.stderr[-3000:]
     assert "database=sqlite" in child.stdout

@@ -27,8 +27,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -51,7 +49,7 @@ from accounts import services as accounts
 from reader import rules as reader_rules
 from reader import selectors, services
 from reader.api.compat import queries
-from tests.conftest import ROOT
+from tests.procs import pytest_child
 from tests.reader.factories import CategoryFactory, EntryFactory, FeedFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -455,17 +453,14 @@ def test_the_model_holds_on_sqlite(tmp_path):
     """This module again in a child pytest on SQLite (the embedded default)."""
     if connection.vendor == "sqlite":
         pytest.skip("this run is on SQLite already")
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'model.sqlite3'}",
-        TIDINGS_MODEL_CHILD="1",
-        DJANGO_SETTINGS_MODULE=django_settings.SETTINGS_MODULE,
+    child = pytest_child(
+        __file__,
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'model.sqlite3'}",
+            "TIDINGS_MODEL_CHILD": "1",
+            "DJANGO_SETTINGS_MODULE": django_settings.SETTINGS_MODULE,
+        },
+        deselect="sqlite",
     )
-    env.pop("TIDINGS_VAR_DIR", None)  # the child makes its own (its SQLite test database)
-    child = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-p", "no:cacheprovider",
-         "-k", "not sqlite"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
     assert child.returncode == 0, child.stdout[-6000:] + child.stderr[-3000:]
     assert "database=sqlite" in child.stdout

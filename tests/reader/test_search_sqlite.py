@@ -8,17 +8,13 @@ database one test runs this file again in a subprocess with ``TIDINGS_TEST_BACKE
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from reader import selectors
 from reader.search_index_sqlite import FTS_TABLE, ensure_index
-from tests.conftest import ROOT
+from tests.procs import pytest_child
 from tests.reader.factories import EntryFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -138,12 +134,8 @@ def test_a_lost_index_is_rebuilt_after_migrate(alice):
     reason="the cases above run directly on SQLite",
 )
 def test_the_cases_pass_in_a_run_forced_onto_sqlite():
-    env = {**os.environ, "TIDINGS_TEST_BACKEND": "sqlite"}
-    env.pop("TIDINGS_VAR_DIR", None)  # a folder (and SQLite file) of its own
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
-         "-k", "not forced_onto_sqlite"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    done = pytest_child(
+        __file__, env={"TIDINGS_TEST_BACKEND": "sqlite"}, deselect="forced_onto_sqlite"
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "7 passed" in done.stdout, done.stdout[-3000:]
