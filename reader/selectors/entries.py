@@ -155,14 +155,17 @@ def _page_sql(
     limit: int,
     *,
     ids_only: bool = False,
+    first_seen: bool = True,
 ) -> tuple[str, list[Any]]:
     """SQL returning (id, sub_id, is_read, is_starred, starred_at) of one page, in order.
 
     With ``ids_only``: (id, published_at, created_at) only, without the star probe
-    per row (the Google Reader and Fever id sets).
+    per row (the Google Reader and Fever id sets); ``first_seen=False`` gives NULL
+    for created_at and saves reading it.
     """
     cond, cond_params = entry_filter_sql(f, cursor)
     columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
+    finish = {"ids_only": ids_only, "first_seen": first_seen}
     if f.status == "starred":
         sql = (
             f"SELECT {columns}, {IS_READ} AS is_read FROM reader_entrystate x "
@@ -170,14 +173,17 @@ def _page_sql(
             "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
             f"WHERE x.user_id = %s AND x.starred = TRUE{cond} ORDER BY {_order(f)} LIMIT %s"
         )
-        return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
+        return _finish(sql, [user_id, *cond_params, limit], user_id, f, **finish)
     if f.status == "unread":
         # The id tail above each watermark, minus read exceptions, plus kept-unread
         # exceptions below it. Cost grows with the user's unread entries, not the feeds'.
-        unread = unread_sql(f"{columns}, FALSE AS is_read", cond)
+        # For an id page the first-seen time comes along from the tail index
+        # (reader migration 0010 INCLUDEs it): no probe per id afterwards.
+        seen = ", e.created_at AS created_at" if ids_only and first_seen else ""
+        unread = unread_sql(f"{columns}, FALSE AS is_read{seen}", cond)
         sql = f"SELECT * FROM ({unread}) e ORDER BY {_order(f)} LIMIT %s"
         params = [user_id, *cond_params, user_id, *cond_params, limit]
-        return _finish(sql, params, user_id, f, ids_only)
+        return _finish(sql, params, user_id, f, **finish, first_seen_selected=bool(seen))
     status_cond = {"read": f" AND {IS_READ}", "all": ""}[f.status] + f" AND {NOT_HIDDEN}"
     if connection.vendor == "postgresql" and not f.q.strip():
         # Newest (or oldest) `limit` entries of each subscribed feed straight off the
@@ -197,27 +203,45 @@ def _page_sql(
             f"WHERE s.user_id = %s ORDER BY {_order(f)} LIMIT %s"
         )
         params = [*cond_params, limit, user_id, limit]
-        return _finish(sql, params, user_id, f, ids_only)
+        return _finish(sql, params, user_id, f, **finish)
     sql = (
         f"SELECT {columns}, {IS_READ} AS is_read FROM reader_subscription s "
         "JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
         f"WHERE s.user_id = %s{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s"
     )
-    return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
+    return _finish(sql, [user_id, *cond_params, limit], user_id, f, **finish)
 
 
 def _finish(
-    page_sql: str, params: list[Any], user_id: int, f: EntryFilters, ids_only: bool
+    page_sql: str,
+    params: list[Any],
+    user_id: int,
+    f: EntryFilters,
+    *,
+    ids_only: bool,
+    first_seen: bool,
+    first_seen_selected: bool = False,
 ) -> tuple[str, list[Any]]:
     """The page query as entry_list reads it (with stars) or, ``ids_only``, as
-    (id, published_at, created_at) in list order; returns (sql, params)."""
+    (id, published_at, created_at) in list order; returns (sql, params).
+
+    ``first_seen_selected``: ``page_sql`` already has a ``created_at`` column.
+    """
     if ids_only:
+        order = _order(f, "p.")
+        if first_seen_selected:
+            return (
+                f"SELECT p.id, p.published_at, p.created_at FROM ({page_sql}) p ORDER BY {order}",
+                params,
+            )
+        if not first_seen:
+            return f"SELECT p.id, p.published_at, NULL FROM ({page_sql}) p ORDER BY {order}", params
         # First-seen times of the page's rows only (one primary-key probe each), so that
         # the per-feed index walks above stay on (feed_id, published_at, id).
         sql = (
             f"SELECT p.id, p.published_at, seen.created_at FROM ({page_sql}) p "
-            f"JOIN feeds_entry seen ON seen.id = p.id ORDER BY {_order(f, 'p.')}"
+            f"JOIN feeds_entry seen ON seen.id = p.id ORDER BY {order}"
         )
         return sql, params
     return _with_stars(page_sql, user_id, f), [*params, user_id]
@@ -278,12 +302,13 @@ class EntryRef(NamedTuple):
     """One row of ``entry_id_page``: an entry's id and its two times (aware UTC datetimes).
 
     ``published_at``: the publisher's date (the list's sort key); ``first_seen_at``:
-    when Tidings first stored the entry (``Entry.created_at``).
+    when Tidings first stored the entry (``Entry.created_at``), None when the page was
+    asked ``first_seen=False``.
     """
 
     id: int
     published_at: datetime
-    first_seen_at: datetime
+    first_seen_at: datetime | None
 
 
 def entry_id_page(
@@ -292,22 +317,28 @@ def entry_id_page(
     filters: EntryFilters | Mapping[str, Any] | None,
     cursor: str | None = None,
     limit: int = 1000,
+    first_seen: bool = True,
 ) -> tuple[list[EntryRef], str | None]:
     """One page of ``EntryRef`` rows in list order and the next cursor (or None).
 
     Same filters, order and cursor (``reader.selectors.cursors``) as
     ``entry_list``, so pages stay stable while entries arrive or change state,
     without loading entry rows: the Google Reader and Fever id sets. ``limit`` is
-    clamped to 1..MAX_ID_PAGE. Raises ``InvalidInput`` for a bad cursor or filter.
+    clamped to 1..MAX_ID_PAGE. ``first_seen=False`` leaves ``first_seen_at`` None
+    and spares reading it (Fever's id lists carry no times). Raises
+    ``InvalidInput`` for a bad cursor or filter.
     """
     f = EntryFilters.coerce(filters)
     limit = max(1, min(int(limit), MAX_ID_PAGE))
     after = cursor_decode(cursor) if cursor else None
-    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True)
+    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True, first_seen=first_seen)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    refs = [EntryRef(int(i), utc_datetime(p), utc_datetime(c)) for i, p, c in rows[:limit]]
+    refs = [
+        EntryRef(int(i), utc_datetime(p), utc_datetime(c) if c is not None else None)
+        for i, p, c in rows[:limit]
+    ]
     next_cursor = None
     if len(rows) > limit and refs:
         next_cursor = cursor_encode(published_at=refs[-1].published_at, entry_id=refs[-1].id)

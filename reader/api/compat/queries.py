@@ -31,7 +31,11 @@ def entry_ids(*, user: Any, status: str, page_size: int | None = None) -> list[i
     cursor = None
     while True:
         rows, cursor = entry_id_page(
-            user=user, filters={"status": status}, cursor=cursor, limit=page_size or MAX_ID_PAGE
+            user=user,
+            filters={"status": status},
+            cursor=cursor,
+            limit=page_size or MAX_ID_PAGE,
+            first_seen=False,
         )
         ids.extend(row.id for row in rows)
         if cursor is None:
