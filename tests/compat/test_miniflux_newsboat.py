@@ -3,8 +3,9 @@
 newsboat 2.21 signs in with HTTP Basic (``miniflux-login`` and the client password; 2.21 has
 no token setting), lists ``/v1/categories`` and ``/v1/feeds``, and reads each feed as
 ``/v1/feeds/<id>/entries?order=published_at&direction=desc`` (no ``limit``: Miniflux's
-default, 100, applies); read marks come from each entry's ``status``. Its cache database (SQLite, table
-``rss_item``: the guid is the entry's Miniflux id) is compared with the server's state.
+default, 100, applies); read marks come from each entry's ``status``. Its cache database
+(SQLite, table ``rss_item``: the guid is the entry's Miniflux id) is compared with the
+server's state.
 Every request it makes is logged and checked against the sequence in docs/apps.md. Marks made
 in newsboat (``PUT /v1/entries``) cannot be driven headless (``-x`` runs only ``reload`` and
 ``print-unread``); ``test_miniflux_apps.py`` replays the body it sends.
