@@ -494,3 +494,11 @@ def test_no_request_to_any_route_gets_a_5xx(fuzz_client, path, number, method, p
 @pytest.fixture
 def fuzz_client(world, alice_mf):
     return alice_mf
+
+
+def test_error_messages_follow_the_users_language(world, alice_mf):
+    world.alice.language = "zh-hans"
+    world.alice.save(update_fields=["language"])
+    response = alice_mf.get("entries", direction="up")
+    assert response.status_code == 400
+    assert response.json()["error_message"].startswith("无效的排序方向")
