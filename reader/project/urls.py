@@ -23,6 +23,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("reader.api.urls")),
     path("api/", include("reader.api.compat.urls")),
+    path("v1/", include("reader.api.miniflux.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("reader.pages.settings_urls")),
     path("", include("feeds.urls")),

@@ -13,7 +13,7 @@ watermark plus the sparse "kept unread" exceptions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -50,6 +50,11 @@ class EntryFilters:
     saw the entry (Google Reader's ``nt`` / ``ot``: an entry published long ago
     but first seen after a client's last sync is still new to that client).
     ``sort``: newest or oldest first by ``(published_at, id)``.
+    ``starred``: True (only starred) or False (only not starred) narrows an unread,
+    read or all list (a status ``starred`` list is starred already; with
+    ``starred=False`` it is refused). ``after_id`` / ``before_id``: exclusive bounds
+    on the entry id (ids grow in first-seen order; the Miniflux API's
+    ``after_entry_id`` / ``before_entry_id``).
     """
 
     status: Status = "all"
@@ -61,6 +66,9 @@ class EntryFilters:
     first_seen_before: datetime | None = None
     first_seen_after: datetime | None = None
     sort: Sort = "newest"
+    starred: bool | None = None
+    after_id: int | None = None
+    before_id: int | None = None
 
     @classmethod
     def coerce(cls, value: EntryFilters | Mapping[str, Any] | None) -> EntryFilters:
@@ -77,6 +85,10 @@ class EntryFilters:
             raise InvalidInput(_("Unknown status %(value)s.") % {"value": repr(value.status)})
         if value.sort not in ("newest", "oldest"):
             raise InvalidInput(_("Unknown sort %(value)s.") % {"value": repr(value.sort)})
+        if value.status == "starred" and value.starred is not None:
+            if not value.starred:
+                raise InvalidInput(_("A starred list cannot leave out starred entries."))
+            value = replace(value, starred=None)
         return value
 
 
@@ -107,7 +119,8 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
 
     The conditions start with `` AND`` and name aliases ``s`` (the user's
     subscription) and ``e`` (the entry): subscription, category, date bounds,
-    first-seen bounds, keyset position ``(published_at, id)`` and search words. ``f.status`` is not
+    first-seen bounds, keyset position ``(published_at, id)``, search words, starred or not,
+    and entry id bounds. ``f.status`` is not
     included (each list applies it its own way). Returns ``(sql, params)``.
     """
     sql, params = [], []
@@ -140,6 +153,19 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
         cond, cond_params = search.condition_sql(f.q, vendor=connection.vendor)
         sql.append(cond)
         params += cond_params
+    if f.starred is not None:
+        # Only lists of subscribed feeds get here (coerce), where ``s`` is never NULL.
+        exists = "EXISTS" if f.starred else "NOT EXISTS"
+        sql.append(
+            f"{exists} (SELECT 1 FROM reader_entrystate st WHERE st.user_id = s.user_id "
+            "AND st.entry_id = e.id AND st.starred = TRUE)"
+        )
+    if f.after_id is not None:
+        sql.append("e.id > %s")
+        params.append(int(f.after_id))
+    if f.before_id is not None:
+        sql.append("e.id < %s")
+        params.append(int(f.before_id))
     return "".join(f" AND {part}" for part in sql), params
 
 
@@ -296,6 +322,24 @@ def entry_list(
     # Duplicates across feeds (opt-in): one more query, only for the merged lists.
     entries = duplicates.merge_page(user=user, entries=entries, filters=f)
     return EntryPage(entries=entries, next_cursor=next_cursor)
+
+
+#: LIMIT of the page query that ``entry_count`` counts (larger than any user's entries).
+_COUNT_ALL = 2**62
+
+
+def entry_count(*, user: Any, filters: EntryFilters | Mapping[str, Any] | None = None) -> int:
+    """How many entries ``entry_list`` lists for ``filters`` over all its pages.
+
+    Counts entries, not merged articles (with ``User.merge_duplicates`` a page may show
+    fewer). One query; its cost grows with the entries counted (the Miniflux API's
+    ``total``). Raises ``InvalidInput`` for a bad filter.
+    """
+    f = EntryFilters.coerce(filters)
+    sql, params = _page_sql(user.pk, f, None, _COUNT_ALL, ids_only=True)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)
+        return int(cur.fetchone()[0])
 
 
 class EntryRef(NamedTuple):
