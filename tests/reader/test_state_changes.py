@@ -9,6 +9,8 @@ or whose state differs from then must be among the entries changed since that ti
 state. Entries marked read by a mark-all-read move only the watermark (no ``EntryState``
 row), and marking an entry back to the watermark's verdict removes its row: both must still
 be reported, which is what ``reader.models.ReadStateChange`` records.
+
+``test_changes_since_a_time_hold_on_sqlite`` runs this module again on SQLite.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
@@ -25,6 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from reader import read_state, selectors, services
 from reader.models import ReadStateChange
+from tests.procs import pytest_child
 from tests.reader.factories import CategoryFactory, EntryFactory, FeedFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +203,23 @@ def test_another_users_marks_are_not_their_changes(alice, bob):
     services.mark_all_read(user=bob, subscription_id=bob_sub.pk)
     services.entries_set_starred(user=bob, entry_ids=[entry.pk], starred=True)
     assert selectors.entry_changes_since(user=alice, since=since) == []
+
+
+@pytest.mark.skipif(
+    os.environ.get("TIDINGS_MODEL_CHILD") == "1", reason="already the SQLite child run"
+)
+def test_changes_since_a_time_hold_on_sqlite(tmp_path):
+    """This module again in a child pytest on SQLite (the embedded default)."""
+    if connection.vendor == "sqlite":
+        pytest.skip("this run is on SQLite already")
+    child = pytest_child(
+        __file__,
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'changes.sqlite3'}",
+            "TIDINGS_MODEL_CHILD": "1",
+            "DJANGO_SETTINGS_MODULE": django_settings.SETTINGS_MODULE,
+        },
+        deselect="sqlite",
+    )
+    assert child.returncode == 0, child.stdout[-6000:] + child.stderr[-3000:]
+    assert "database=sqlite" in child.stdout
