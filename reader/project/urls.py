@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from reader.project import admin_summary  # noqa: F401  (adds the summary page to the feed admin)
 from reader.project.health import healthz
@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("reader.api.urls")),
     path("api/", include("reader.api.compat.urls")),
     path("v1/", include("reader.api.miniflux.urls")),
+    re_path(r"^(?:index\.php/+)?apps/+news/+api/*", include("reader.api.compat.nextcloud.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("reader.pages.settings_urls")),
     path("", include("feeds.urls")),
