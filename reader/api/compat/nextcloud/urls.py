@@ -1,8 +1,9 @@
 """Routes of the Nextcloud News API, included under ``(index.php/)apps/news/api``.
 
-The include consumes the slashes after ``api``. ``v1-2`` and ``v1-3`` share every route (``views`` module docstring). Slashes are
-tolerated as the News app's router does (a trailing one, doubled ones). Ids in paths are
-1 to 18 digits; any other path under the prefix answers 404 ``{"message"}``.
+The include consumes the slashes after ``api``. ``v1-2`` and ``v1-3`` share every route
+(``views`` module docstring). Slashes are tolerated as the News app's router does (a
+trailing one, doubled ones). Ids in paths are 1 to 18 digits; any other path under the
+prefix answers 404 ``{"message"}``.
 """
 
 from __future__ import annotations
