@@ -45,6 +45,7 @@ from lxml import etree
 from feeds.models import Feed
 from feeds.pipeline.parse.characters import remove_control_characters
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
+from reader.feed_errors import feed_error_text
 from reader.models import Category, ImportJob, Subscription
 from reader.opml_scanner import scan_tags
 from reader.user_language import user_language_override
@@ -473,7 +474,9 @@ class ImportSummary:
     ``failed`` (could not subscribe, plus ``fetch_failed``). ``outlines``: the job's
     report entries, each with ``fetch`` (``ok``, ``pending`` or ``failed``) on added
     feeds, a ``failed`` first fetch turning its ``status`` into ``fetch_failed`` with
-    the fetch error as ``reason``; reasons translated into the active language.
+    the fetch error as ``reason``; reasons translated into the active language (a fetch
+    error in the plain words of ``reader.feed_errors.feed_error_text``, never the English
+    record ``Feed.last_error`` unless the failure has no known kind).
     """
 
     added: int = 0
@@ -509,9 +512,9 @@ def import_job_summary(job: ImportJob) -> ImportSummary:
     entries = [dict(e) for e in job.report or [] if isinstance(e, dict)]
     feed_ids = {e["feed_id"] for e in entries if e.get("status") == "added" and "feed_id" in e}
     state = {
-        pk: (error, fetched)
-        for pk, error, fetched in Feed.objects.filter(pk__in=feed_ids).values_list(
-            "pk", "last_error", "last_fetched_at"
+        feed.pk: (feed_error_text(feed), feed.last_fetched_at)
+        for feed in Feed.objects.filter(pk__in=feed_ids).only(
+            "pk", "last_error", "last_error_kind", "last_status", "last_fetched_at"
         )
     }
     summary = ImportSummary()

@@ -165,6 +165,37 @@ def test_the_summary_counts_first_fetches_that_failed_once_they_finish(alice):
     assert {o["title"] for o in summary.problems} >= {"Described", "Old ftp", "A web page"}
 
 
+def test_a_failed_first_fetch_is_reported_in_the_users_words_not_the_english_record(alice):
+    # The worker records a fetch failure once, in English, with a kind; the report words the
+    # kind in the reader's language, as the subscriptions page does.
+    job = run_import(alice, MESSY)
+    now = timezone.now()
+    Feed.objects.filter(url="https://d.example.org/rss").update(
+        last_fetched_at=now,
+        last_error="Could not connect to d.example.org: connection refused.",
+        last_error_kind="connect",
+        error_count=1,
+    )
+    Feed.objects.filter(url="https://b.example.org/rss").update(
+        last_fetched_at=now,
+        last_error="HTTP 404 Not Found: the server answered with an error.",
+        last_error_kind="http",
+        last_status=404,
+        error_count=1,
+    )
+    with translation.override("zh-hans"):
+        summary = import_job_summary(job)
+    reasons = {o["url"]: o["reason"] for o in summary.outlines if o["status"] == "fetch_failed"}
+    assert reasons == {
+        "https://d.example.org/rss": "Tidings 无法连接到该网站。",
+        "https://b.example.org/rss": "网站返回了错误。 (HTTP 404)",
+    }
+    with translation.override("en"):
+        summary = import_job_summary(job)
+    reasons = {o["url"]: o["reason"] for o in summary.outlines if o["status"] == "fetch_failed"}
+    assert reasons["https://d.example.org/rss"] == "Tidings could not connect to the site."
+
+
 def test_the_rest_job_carries_the_report_and_the_first_fetch_counts(alice):
     job = run_import(alice, MESSY)
     Feed.objects.filter(url="https://d.example.org/rss").update(
