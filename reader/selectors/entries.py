@@ -49,6 +49,11 @@ class EntryFilters:
     ``first_seen_after``: the same bounds on ``created_at``, when Tidings first
     saw the entry (Google Reader's ``nt`` / ``ot``: an entry published long ago
     but first seen after a client's last sync is still new to that client).
+    ``after_entry_id``: only entries whose id is above it (ids grow with first-seen
+    time: Tiny Tiny RSS's ``since_id``). ``marked_read_after``: only entries the
+    user marked read one by one at or after this aware datetime
+    (``read_state.MARKED_READ_SINCE``; Tiny Tiny RSS's "Recently read"; ``status``
+    is then ignored: they are read).
     ``sort``: newest or oldest first by ``(published_at, id)``.
     """
 
@@ -60,6 +65,8 @@ class EntryFilters:
     published_after: datetime | None = None
     first_seen_before: datetime | None = None
     first_seen_after: datetime | None = None
+    after_entry_id: int | None = None
+    marked_read_after: datetime | None = None
     sort: Sort = "newest"
 
     @classmethod
@@ -132,6 +139,9 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
     if f.first_seen_after is not None:
         sql.append("e.created_at >= %s")
         params.append(_db_datetime(f.first_seen_after))
+    if f.after_entry_id is not None:
+        sql.append("e.id > %s")
+        params.append(int(f.after_entry_id))
     if cursor is not None:
         op = "<" if f.sort == "newest" else ">"
         sql.append(f"(e.published_at, e.id) {op} (%s, %s)")
@@ -163,6 +173,17 @@ def _page_sql(
     """
     cond, cond_params = entry_filter_sql(f, cursor)
     columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
+    if f.marked_read_after is not None:
+        # The user's read exceptions since then: few rows, straight from their state rows.
+        sql = (
+            f"SELECT {columns}, TRUE AS is_read FROM reader_entrystate x "
+            "JOIN feeds_entry e ON e.id = x.entry_id "
+            "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
+            f"WHERE x.user_id = %s AND {read_state.MARKED_READ_SINCE}{cond} "
+            f"ORDER BY {_order(f)} LIMIT %s"
+        )
+        since = _db_datetime(f.marked_read_after)
+        return _finish(sql, [user_id, since, *cond_params, limit], user_id, f, ids_only)
     if f.status == "starred":
         sql = (
             f"SELECT {columns}, {IS_READ} AS is_read FROM reader_entrystate x "
