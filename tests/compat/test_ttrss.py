@@ -14,7 +14,7 @@ from reader import selectors, services
 from reader.api.compat.integer_ids import integer_entry_id
 from reader.models import Subscription
 from tests.compat.ttrss_client import Ttrss
-from tests.factories import CategoryFactory, EntryFactory
+from tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,7 +150,7 @@ def test_feeds_categories_and_counters_agree_with_the_server(world, app):
 
 
 def test_the_feed_tree_lists_special_feeds_categories_and_icons_apps_can_load(world, app):
-    shared, private = _subs(world)
+    shared, _private = _subs(world)
     CategoryFactory(user=world.alice, title="Empty")
     tree = app.ok("getFeedTree")["categories"]
     names = [item["name"] for item in tree["items"]]
@@ -165,7 +165,7 @@ def test_the_feed_tree_lists_special_feeds_categories_and_icons_apps_can_load(wo
 
 
 def test_headlines_of_a_feed_a_category_and_the_special_feeds(world, app):
-    shared, private = _subs(world)
+    shared, _private = _subs(world)
     newest = world.shared_entries[-1]
     services.entries_set_starred(user=world.alice, entry_ids=[newest.pk], starred=True)
     rows = app.ok("getHeadlines", feed_id=shared.pk, show_content=True, show_excerpt=True)
@@ -208,7 +208,7 @@ def test_view_modes_fresh_and_recently_read(world, app):
 
 
 def test_since_id_and_search_narrow_the_list(world, app):
-    shared, _ = _subs(world)
+    _shared, _ = _subs(world)
     third = integer_entry_id(world.shared_entries[2].pk)
     newer = app.ok("getHeadlines", feed_id=-4, since_id=third)
     assert {r["id"] for r in newer} == {
@@ -269,7 +269,7 @@ def test_published_notes_and_scores_are_answered_as_unsupported(world, app):
 
 
 def test_catchup_feed_marks_a_feed_a_category_or_everything_read(world, app):
-    shared, private = _subs(world)
+    _shared, private = _subs(world)
     assert app.ok("catchupFeed", feed_id=private.pk) == {"status": "OK"}
     assert selectors.unread_counts(user=world.alice)["subscriptions"][private.pk] == 0
     app.ok("catchupFeed", feed_id=world.tech.pk, is_cat=True, mode="1day")
