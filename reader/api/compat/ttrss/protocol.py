@@ -64,24 +64,24 @@ def error_reply(seq: int, error: ApiError, *, http_status: int = 200):
 
 
 def request_params(request: HttpRequest) -> dict[str, Any]:
-    """The parameters of one call: the JSON object in the body, over query and form fields.
+    """The parameters of one call: the JSON object in the body, over the query string.
 
     tt-rss reads ``$_REQUEST`` merged with the decoded JSON body, so ``?op=getVersion``
-    works too. A body that is not a JSON object (empty, malformed, a list) adds nothing.
+    works too; form fields count only when the body is not a JSON object (whatever its
+    content type). A body that is neither adds nothing.
     NUL characters are dropped from string values (never meaningful; PostgreSQL refuses them).
     """
     params: dict[str, Any] = dict(request.GET.items())
-    content_type = request.content_type or ""
-    if request.method == "POST" and "form" in content_type:
-        params.update(request.POST.items())
     body = request.body if request.method == "POST" else b""
-    if body.strip():
-        try:
-            decoded = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            decoded = None
-        if isinstance(decoded, dict):
-            params.update(decoded)
+    try:
+        decoded = json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        decoded = None
+    if isinstance(decoded, dict):
+        # newsboat sends its JSON with curl's default form content type: the body wins.
+        params.update(decoded)
+    elif request.method == "POST" and "form" in (request.content_type or ""):
+        params.update(request.POST.items())
     return {str(k): _without_nul(v) for k, v in params.items()}
 
 
