@@ -1,9 +1,9 @@
 """docs/apps.md's table of apps is true: every URL it tells users to type signs in on a live server.
 
 For each row, the "first request the app sends" is made the way the app makes
-it (Google Reader ``ClientLogin`` with the client password, or Fever's
-``api_key``), with ``https://your.host`` replaced by the live server; then the
-API the app goes on to use must answer for that account.
+it (Google Reader ``ClientLogin`` with the client password, Fever's
+``api_key``, or Tiny Tiny RSS ``login``), with ``https://your.host`` replaced by
+the live server; then the API the app goes on to use must answer for that account.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def test_the_table_lists_the_apps_that_were_tried():
     assert ("newsboat ≥ 2.24", "2.36") in tried
     assert ("newsboat 2.21", "2.21.0") in tried
     assert ("Liferea", "1.14.4") in tried
+    assert any(r.first_request.endswith("/tt-rss/api/") for r in ROWS)
+    assert any("ttrss" in r.account_type and r.version == "2.21.0" for r in ROWS)
     assert any("fever.php" in r.typed_url for r in ROWS)
     for row in ROWS:
         assert row.typed_url.startswith(HOST) and row.first_request.startswith(row.typed_url), row
@@ -95,9 +97,21 @@ def _fever_signs_in(world, row: Row) -> None:
     assert len(feeds.json()["feeds"]) == 2, row
 
 
+def _ttrss_signs_in(world, row: Row) -> None:
+    url = row.first_request.replace(HOST, world.base)
+    login = {"op": "login", "user": "alice", "password": PASSWORD["alice"]}
+    answer = requests.post(url, json=login, timeout=10).json()
+    assert answer["status"] == 0, (row, answer)
+    call = {"op": "getFeeds", "cat_id": -3, "sid": answer["content"]["session_id"]}
+    feeds = requests.post(url, json=call, timeout=10).json()
+    assert len(feeds["content"]) == 2, (row, feeds)
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.app} {r.account_type}"[:60] for r in ROWS])
 def test_each_documented_url_signs_in_on_a_live_server(world, row):
     if "fever" in row.first_request:
         _fever_signs_in(world, row)
+    elif row.first_request.endswith("/api/"):
+        _ttrss_signs_in(world, row)
     else:
         _greader_signs_in(world, row)
