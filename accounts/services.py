@@ -278,6 +278,8 @@ def account_delete(*, user: User) -> None:
 
 #: A session unused this long ends (apps sign in again when told NOT_LOGGED_IN).
 CLIENT_SESSION_IDLE = timedelta(days=30)
+#: Most app sessions a user keeps; opening one more ends the least recently used.
+CLIENT_SESSIONS_KEPT = 100
 
 
 def _session_hash(raw: str) -> str:
@@ -294,13 +296,20 @@ def client_session_start(*, user: User, now: datetime | None = None) -> str | No
 
     Returns the raw session id (48 hex characters, 192 random bits; only its SHA-256 is
     stored), or None when the user has no client password. The user's sessions idle for
-    longer than CLIENT_SESSION_IDLE are deleted on the way (one DELETE).
+    longer than CLIENT_SESSION_IDLE, and those beyond the CLIENT_SESSIONS_KEPT most recently
+    used, are deleted on the way (at most two DELETEs and one query).
     """
     cp = ClientPassword.objects.filter(user=user).first()
     if cp is None:
         return None
     now = now or timezone.now()
     ClientSession.objects.filter(user=user, last_used_at__lt=now - CLIENT_SESSION_IDLE).delete()
+    # An app that signs in on every run (newsboat -x) leaves one session per run: keep the
+    # CLIENT_SESSIONS_KEPT - 1 most recently used ones besides the new one.
+    stale = ClientSession.objects.filter(user=user).order_by("-last_used_at", "-pk")
+    stale_ids = list(stale.values_list("pk", flat=True)[CLIENT_SESSIONS_KEPT - 1 :])
+    if stale_ids:
+        ClientSession.objects.filter(pk__in=stale_ids).delete()
     raw = secrets.token_hex(24)
     ClientSession.objects.create(
         user=user,

@@ -170,7 +170,9 @@ def feed_row(sub: Any, counts: Counts) -> dict[str, Any]:
         "title": sub.title or sub.feed.title or sub.feed.url,
         "id": sub.pk,
         "unread": counts.subscriptions.get(sub.pk, 0),
-        "has_icon": True,
+        # Icons are served only at signed URLs (getFeedTree's "icon"), not at tt-rss's
+        # public.php?op=feed_icon&id=, which would let anyone probe subscription ids.
+        "has_icon": False,
         "cat_id": sub.category_id or UNCATEGORIZED,
         "last_updated": _unix(sub.feed.last_success_at or sub.feed.last_fetched_at),
         "order_id": sub.position,

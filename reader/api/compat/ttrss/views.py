@@ -40,7 +40,7 @@ from reader.api.compat.ttrss.protocol import (
     reply,
     request_params,
 )
-from reader.errors import InvalidInput, NotFound
+from reader.errors import NotFound, ReaderError
 from reader.user_language import user_language_override
 
 #: The API level answered by ``getApiLevel`` and ``login``: what Tidings implements of
@@ -174,5 +174,5 @@ def api(request: HttpRequest) -> HttpResponse:
         return error_reply(seq, error)
     except NotFound:
         return error_reply(seq, ApiError(NOT_FOUND))
-    except InvalidInput as exc:
+    except ReaderError as exc:  # out-of-range input the services refuse (InvalidInput...)
         return error_reply(seq, ApiError(INCORRECT_USAGE, message=exc.message))
