@@ -324,3 +324,9 @@ def test_parameters_sent_as_strings_work_as_numbers_and_booleans(world, app):
     assert len(rows) == 2 and "content" not in rows[0]
     header, rows = app.ok("getHeadlines", feed_id="-4", is_cat="0", include_header="true")
     assert header["id"] == -4 and header["is_cat"] is False and len(rows) == 8
+
+
+def test_catching_up_a_special_category_marks_nothing(world, app):
+    for cat_id in (-1, -2, -4):
+        assert app.ok("catchupFeed", feed_id=cat_id, is_cat=True) == {"status": "OK"}
+    assert selectors.unread_counts(user=world.alice)["total"] == 8

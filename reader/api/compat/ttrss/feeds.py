@@ -406,7 +406,8 @@ def catchup_feed(call: Call) -> dict[str, Any]:
     ``1day``, ``1week`` or ``2week`` marks only entries first seen longer ago than that.
 
     Feeds: the user's subscription, -4 All, -3 Fresh, -1 Starred (their unread entries);
-    categories: one of the user's, 0 Uncategorized. Other special ids change nothing.
+    categories: one of the user's, 0 Uncategorized. Other special feeds and categories (-1
+    Special, -2 Labels...) change nothing, as in tt-rss.
     A missing or non-numeric ``feed_id`` is INCORRECT_USAGE, another user's subscription or
     category E_NOT_FOUND.
     """
@@ -416,11 +417,12 @@ def catchup_feed(call: Call) -> dict[str, Any]:
     now = timezone.now()
     age = CATCHUP_AGES.get(call.text("mode"))
     before = now - age if age else None
-    if is_cat and feed_id >= 0:
+    if is_cat:  # one of the user's categories, or Uncategorized; Special and Labels: nothing
         if feed_id > 0:
             category_of(call.user, feed_id)
-        services.mark_all_read(user=call.user, category_id=feed_id, before=before)
-    elif not is_cat and feed_id > 0:
+        if feed_id >= 0:
+            services.mark_all_read(user=call.user, category_id=feed_id, before=before)
+    elif feed_id > 0:
         sub = subscription_of(call.user, feed_id)
         services.mark_all_read(user=call.user, subscription_id=sub.pk, before=before)
     elif feed_id == ALL_ARTICLES:
