@@ -330,3 +330,12 @@ def test_catching_up_a_special_category_marks_nothing(world, app):
     for cat_id in (-1, -2, -4):
         assert app.ok("catchupFeed", feed_id=cat_id, is_cat=True) == {"status": "OK"}
     assert selectors.unread_counts(user=world.alice)["total"] == 8
+
+
+def test_a_browser_session_cookie_alone_is_not_signed_in(world, client):
+    client.force_login(world.alice)
+    entry = str(integer_entry_id(world.shared_entries[0].pk))
+    body = {"op": "updateArticle", "article_ids": entry, "field": 2, "mode": 0}
+    response = client.post("/api/", data=body, content_type="application/json")
+    assert response.json()["content"] == {"error": "NOT_LOGGED_IN"}
+    assert selectors.unread_counts(user=world.alice)["total"] == 8
