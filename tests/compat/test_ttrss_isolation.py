@@ -28,6 +28,7 @@ def _alices(world) -> dict:
 FOREIGN_CALLS = [
     ("getHeadlines", lambda a: {"feed_id": a["sub"]}),
     ("getHeadlines", lambda a: {"feed_id": a["cat"], "is_cat": True}),
+    ("getHeadlines", lambda a: {"feed_id": a["sub"], "view_mode": "published"}),
     ("getUnread", lambda a: {"feed_id": a["sub"]}),
     ("getUnread", lambda a: {"feed_id": a["cat"], "is_cat": True}),
     ("getFeeds", lambda a: {"cat_id": a["cat"]}),

@@ -71,8 +71,6 @@ def headline_filters(call: Call, feed_id: int, is_cat: bool, now: datetime) -> d
     Raises ApiError(E_NOT_FOUND) for another user's subscription or category.
     """
     view_mode = call.text("view_mode") or "all_articles"
-    if view_mode in ("published", "has_note"):
-        return None
     filters: dict[str, Any] = {"status": _STATUS_OF_VIEW.get(view_mode, "all")}
     scope_unread: int | None = None
     counts = Counts.read(call.user, now) if view_mode == "adaptive" else None
@@ -94,6 +92,8 @@ def headline_filters(call: Call, feed_id: int, is_cat: bool, now: datetime) -> d
     elif feed_id == RECENTLY_READ:
         filters.update(status="read", marked_read_after=recently_read_since(now))
     else:
+        return None
+    if view_mode in ("published", "has_note"):  # after the scope: a foreign id is still E_NOT_FOUND
         return None
     if view_mode == "adaptive" and filters["status"] == "all":
         filters["status"] = "unread" if scope_unread else "all"
