@@ -2,13 +2,15 @@
 
 - ``BearerTokenAuthentication``: ``Authorization: Bearer <personal API token>``
   (tokens from /settings/api/). ``request.auth`` is the string ``"token"``.
+- ``AuthTokenHeaderAuthentication``: the same token as ``X-Auth-Token: <token>`` (the
+  Miniflux API's header). ``request.auth`` is ``"token"``.
 - ``ClientPasswordBasicAuthentication``: HTTP Basic with the username and the *client
   password* (the one set for Google Reader / Fever apps), never the login password.
   ``request.auth`` is the string ``"client-password"``.
 
-Both answer None when their scheme is absent (so the next class may try), and raise
+All answer None when their scheme is absent (so the next class may try), and raise
 AuthenticationFailed (401 with a WWW-Authenticate header) when it is present but wrong.
-Both are doors of the shared credential lock (accounts.ratelimit.CredentialLock, doors
+All are doors of the shared credential lock (accounts.ratelimit.CredentialLock, doors
 ``"bearer"`` and ``"basic"``): a locked address or account gets Throttled (429 with
 Retry-After, in the REST API's error shape), even with a valid credential.
 
@@ -101,10 +103,19 @@ class BearerTokenAuthentication(BaseAuthentication):
         parts = request.META.get("HTTP_AUTHORIZATION", "").split()
         if not parts or parts[0].lower() != self.keyword:
             return None
+        return self.authenticate_token(request, parts[1] if len(parts) == 2 else None)
+
+    def authenticate_token(self, request: Request, raw: str | None):
+        """(user, "token") for the raw personal API token ``raw`` (None: a malformed header).
+
+        A door of the shared credential lock (``"bearer"``). Raises AuthenticationFailed for
+        a malformed header or an unknown, revoked or disabled token (counted for the client
+        address), Throttled when the address or the account is locked.
+        """
         lock = CredentialLock("bearer", client_ip(request))
         try:
             lock.ensure_open()
-            user = services.token_authenticate(parts[1]) if len(parts) == 2 else None
+            user = services.token_authenticate(raw) if raw is not None else None
             if user is None:
                 lock.check()
                 lock.failed()
@@ -112,7 +123,7 @@ class BearerTokenAuthentication(BaseAuthentication):
                 lock.admit(account_of(user))
         except RateLimited as limited:
             raise _throttled(limited) from None
-        if len(parts) != 2:
+        if raw is None:
             raise exceptions.AuthenticationFailed(
                 _("Invalid Authorization header: use 'Bearer <token>'.")
             )
@@ -122,6 +133,23 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class AuthTokenHeaderAuthentication(BearerTokenAuthentication):
+    """``X-Auth-Token: tid_...``: the same personal API token in the Miniflux API's header.
+
+    Miniflux apps send their API key this way (Miniflux ``internal/api/middleware.go``). An
+    absent or empty header: None (HTTP Basic may follow, as in Miniflux). Otherwise exactly
+    as BearerTokenAuthentication: (user, "token"), AuthenticationFailed, Throttled; the
+    same door of the credential lock.
+    """
+
+    def authenticate(self, request: Request):
+        raw = request.META.get("HTTP_X_AUTH_TOKEN", "").strip()
+        return self.authenticate_token(request, raw) if raw else None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Basic realm="api"'
 
 
 class ClientPasswordBasicAuthentication(BasicAuthentication):

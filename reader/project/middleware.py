@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from reader.project.health import healthz
 from reader.user_language import user_language
 
 
@@ -44,3 +45,32 @@ class UserPreferencesMiddleware:
         if language:
             response.headers.setdefault("Content-Language", language)
         return response
+
+
+#: Addresses a container's own health check comes from.
+LOOPBACK_ADDRESSES = frozenset({"127.0.0.1", "::1"})
+
+
+class LoopbackHealthCheckMiddleware:
+    """Answer ``GET /healthz`` from the machine itself before host validation and HTTPS redirect.
+
+    A container's health check (``docker/compose.yml``) asks ``http://127.0.0.1:8000/healthz``
+    inside the container: its ``Host`` is not in a production ``ALLOWED_HOSTS`` (Django would
+    answer 400) and it is plain HTTP (``SECURE_SSL_REDIRECT`` would answer 301). A request
+    whose peer (``REMOTE_ADDR``) is loopback gets the health report directly; any other
+    request goes through the whole middleware chain, host check included. Must be first in
+    ``MIDDLEWARE``. Behind a reverse proxy on the same host the proxy's requests are
+    loopback too: they also get the report, which holds no user data.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.path_info == "/healthz"
+            and request.method in ("GET", "HEAD")
+            and request.META.get("REMOTE_ADDR") in LOOPBACK_ADDRESSES
+        ):
+            return healthz(request)
+        return self.get_response(request)

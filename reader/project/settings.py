@@ -301,6 +301,8 @@ FULLTEXT_MAX_PER_REFRESH = env_int("FULLTEXT_MAX_PER_REFRESH", 20)
 # /metrics answers 404 unless the request carries "Authorization: Bearer METRICS_TOKEN".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 MIDDLEWARE.insert(0, "reader.project.operations.RequestMetricsMiddleware")
+# Right after the counter: a container's own /healthz skips the host check and HTTPS redirect.
+MIDDLEWARE.insert(1, "reader.project.middleware.LoopbackHealthCheckMiddleware")
 # One line per fetch at INFO on logger tidings.fetch (feed id, outcome, status, duration,
 # bytes, entries new/updated); errors at ERROR with their traceback. LOG_FORMAT=json
 # writes one JSON object a line (reader.project.log_format.JsonFormatter) for log collectors.

@@ -27,6 +27,7 @@ urlpatterns = [
     # Tiny Tiny RSS apps configured with a classic tt-rss address (https://host/tt-rss).
     path("tt-rss/api/", ttrss.api),
     path("tt-rss/api/index.php", ttrss.api),
+    path("v1/", include("reader.api.miniflux.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("reader.pages.settings_urls")),
     path("", include("feeds.urls")),

@@ -11,7 +11,7 @@ Every query is scoped by ``user``; what "read" means lives in ``reader.read_stat
 
 from __future__ import annotations
 
-from reader.selectors.counts import unread_counts
+from reader.selectors.counts import entry_totals, unread_counts
 from reader.selectors.cursors import cursor_decode, cursor_encode, utc_datetime
 from reader.selectors.entries import (
     MAX_ID_PAGE,
@@ -22,6 +22,7 @@ from reader.selectors.entries import (
     Sort,
     Status,
     entries_from_rows,
+    entry_count,
     entry_filter_sql,
     entry_get,
     entry_id_page,
@@ -52,11 +53,13 @@ __all__ = [
     "cursor_decode",
     "cursor_encode",
     "entries_from_rows",
+    "entry_count",
     "entry_filter_sql",
     "entry_get",
     "entry_id_page",
     "entry_list",
     "entry_search",
+    "entry_totals",
     "import_job_get",
     "import_job_list",
     "subscription_get",

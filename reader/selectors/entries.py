@@ -13,7 +13,7 @@ watermark plus the sparse "kept unread" exceptions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -49,12 +49,15 @@ class EntryFilters:
     ``first_seen_after``: the same bounds on ``created_at``, when Tidings first
     saw the entry (Google Reader's ``nt`` / ``ot``: an entry published long ago
     but first seen after a client's last sync is still new to that client).
-    ``after_entry_id``: only entries whose id is above it (ids grow with first-seen
-    time: Tiny Tiny RSS's ``since_id``). ``marked_read_after``: only entries the
-    user marked read one by one at or after this aware datetime
-    (``read_state.MARKED_READ_SINCE``; Tiny Tiny RSS's "Recently read"; ``status``
-    is then ignored: they are read).
+    ``marked_read_after``: only entries the user marked read one by one at or after
+    this aware datetime (``read_state.MARKED_READ_SINCE``; Tiny Tiny RSS's "Recently
+    read"; ``status`` is then ignored: they are read).
     ``sort``: newest or oldest first by ``(published_at, id)``.
+    ``starred``: True (only starred) or False (only not starred) narrows an unread,
+    read or all list (a status ``starred`` list is starred already; with
+    ``starred=False`` it is refused). ``after_id`` / ``before_id``: exclusive bounds
+    on the entry id (ids grow in first-seen order; the Miniflux API's
+    ``after_entry_id`` / ``before_entry_id``).
     """
 
     status: Status = "all"
@@ -65,9 +68,11 @@ class EntryFilters:
     published_after: datetime | None = None
     first_seen_before: datetime | None = None
     first_seen_after: datetime | None = None
-    after_entry_id: int | None = None
     marked_read_after: datetime | None = None
     sort: Sort = "newest"
+    starred: bool | None = None
+    after_id: int | None = None
+    before_id: int | None = None
 
     @classmethod
     def coerce(cls, value: EntryFilters | Mapping[str, Any] | None) -> EntryFilters:
@@ -84,6 +89,10 @@ class EntryFilters:
             raise InvalidInput(_("Unknown status %(value)s.") % {"value": repr(value.status)})
         if value.sort not in ("newest", "oldest"):
             raise InvalidInput(_("Unknown sort %(value)s.") % {"value": repr(value.sort)})
+        if value.status == "starred" and value.starred is not None:
+            if not value.starred:
+                raise InvalidInput(_("A starred list cannot leave out starred entries."))
+            value = replace(value, starred=None)
         return value
 
 
@@ -114,7 +123,8 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
 
     The conditions start with `` AND`` and name aliases ``s`` (the user's
     subscription) and ``e`` (the entry): subscription, category, date bounds,
-    first-seen bounds, keyset position ``(published_at, id)`` and search words. ``f.status`` is not
+    first-seen bounds, keyset position ``(published_at, id)``, search words, starred or not,
+    and entry id bounds. ``f.status`` is not
     included (each list applies it its own way). Returns ``(sql, params)``.
     """
     sql, params = [], []
@@ -139,9 +149,6 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
     if f.first_seen_after is not None:
         sql.append("e.created_at >= %s")
         params.append(_db_datetime(f.first_seen_after))
-    if f.after_entry_id is not None:
-        sql.append("e.id > %s")
-        params.append(int(f.after_entry_id))
     if cursor is not None:
         op = "<" if f.sort == "newest" else ">"
         sql.append(f"(e.published_at, e.id) {op} (%s, %s)")
@@ -150,6 +157,19 @@ def entry_filter_sql(f: EntryFilters, cursor: tuple[datetime, int] | None) -> tu
         cond, cond_params = search.condition_sql(f.q, vendor=connection.vendor)
         sql.append(cond)
         params += cond_params
+    if f.starred is not None:
+        # Only lists of subscribed feeds get here (coerce), where ``s`` is never NULL.
+        exists = "EXISTS" if f.starred else "NOT EXISTS"
+        sql.append(
+            f"{exists} (SELECT 1 FROM reader_entrystate st WHERE st.user_id = s.user_id "
+            "AND st.entry_id = e.id AND st.starred = TRUE)"
+        )
+    if f.after_id is not None:
+        sql.append("e.id > %s")
+        params.append(int(f.after_id))
+    if f.before_id is not None:
+        sql.append("e.id < %s")
+        params.append(int(f.before_id))
     return "".join(f" AND {part}" for part in sql), params
 
 
@@ -165,14 +185,17 @@ def _page_sql(
     limit: int,
     *,
     ids_only: bool = False,
+    first_seen: bool = True,
 ) -> tuple[str, list[Any]]:
     """SQL returning (id, sub_id, is_read, is_starred, starred_at) of one page, in order.
 
     With ``ids_only``: (id, published_at, created_at) only, without the star probe
-    per row (the Google Reader and Fever id sets).
+    per row (the Google Reader and Fever id sets); ``first_seen=False`` gives NULL
+    for created_at and saves reading it.
     """
     cond, cond_params = entry_filter_sql(f, cursor)
     columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
+    finish = {"ids_only": ids_only, "first_seen": first_seen}
     if f.marked_read_after is not None:
         # The user's read exceptions since then: few rows, straight from their state rows.
         sql = (
@@ -183,7 +206,7 @@ def _page_sql(
             f"ORDER BY {_order(f)} LIMIT %s"
         )
         since = _db_datetime(f.marked_read_after)
-        return _finish(sql, [user_id, since, *cond_params, limit], user_id, f, ids_only)
+        return _finish(sql, [user_id, since, *cond_params, limit], user_id, f, **finish)
     if f.status == "starred":
         sql = (
             f"SELECT {columns}, {IS_READ} AS is_read FROM reader_entrystate x "
@@ -191,14 +214,17 @@ def _page_sql(
             "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
             f"WHERE x.user_id = %s AND x.starred = TRUE{cond} ORDER BY {_order(f)} LIMIT %s"
         )
-        return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
+        return _finish(sql, [user_id, *cond_params, limit], user_id, f, **finish)
     if f.status == "unread":
         # The id tail above each watermark, minus read exceptions, plus kept-unread
         # exceptions below it. Cost grows with the user's unread entries, not the feeds'.
-        unread = unread_sql(f"{columns}, FALSE AS is_read", cond)
+        # For an id page the first-seen time comes along from the tail index
+        # (reader migration 0010 INCLUDEs it): no probe per id afterwards.
+        seen = ", e.created_at AS created_at" if ids_only and first_seen else ""
+        unread = unread_sql(f"{columns}, FALSE AS is_read{seen}", cond)
         sql = f"SELECT * FROM ({unread}) e ORDER BY {_order(f)} LIMIT %s"
         params = [user_id, *cond_params, user_id, *cond_params, limit]
-        return _finish(sql, params, user_id, f, ids_only)
+        return _finish(sql, params, user_id, f, **finish, first_seen_selected=bool(seen))
     status_cond = {"read": f" AND {IS_READ}", "all": ""}[f.status] + f" AND {NOT_HIDDEN}"
     if connection.vendor == "postgresql" and not f.q.strip():
         # Newest (or oldest) `limit` entries of each subscribed feed straight off the
@@ -218,27 +244,45 @@ def _page_sql(
             f"WHERE s.user_id = %s ORDER BY {_order(f)} LIMIT %s"
         )
         params = [*cond_params, limit, user_id, limit]
-        return _finish(sql, params, user_id, f, ids_only)
+        return _finish(sql, params, user_id, f, **finish)
     sql = (
         f"SELECT {columns}, {IS_READ} AS is_read FROM reader_subscription s "
         "JOIN feeds_entry e ON e.feed_id = s.feed_id "
         "LEFT JOIN reader_entrystate x ON x.user_id = s.user_id AND x.entry_id = e.id "
         f"WHERE s.user_id = %s{status_cond}{cond} ORDER BY {_order(f)} LIMIT %s"
     )
-    return _finish(sql, [user_id, *cond_params, limit], user_id, f, ids_only)
+    return _finish(sql, [user_id, *cond_params, limit], user_id, f, **finish)
 
 
 def _finish(
-    page_sql: str, params: list[Any], user_id: int, f: EntryFilters, ids_only: bool
+    page_sql: str,
+    params: list[Any],
+    user_id: int,
+    f: EntryFilters,
+    *,
+    ids_only: bool,
+    first_seen: bool,
+    first_seen_selected: bool = False,
 ) -> tuple[str, list[Any]]:
     """The page query as entry_list reads it (with stars) or, ``ids_only``, as
-    (id, published_at, created_at) in list order; returns (sql, params)."""
+    (id, published_at, created_at) in list order; returns (sql, params).
+
+    ``first_seen_selected``: ``page_sql`` already has a ``created_at`` column.
+    """
     if ids_only:
+        order = _order(f, "p.")
+        if first_seen_selected:
+            return (
+                f"SELECT p.id, p.published_at, p.created_at FROM ({page_sql}) p ORDER BY {order}",
+                params,
+            )
+        if not first_seen:
+            return f"SELECT p.id, p.published_at, NULL FROM ({page_sql}) p ORDER BY {order}", params
         # First-seen times of the page's rows only (one primary-key probe each), so that
         # the per-feed index walks above stay on (feed_id, published_at, id).
         sql = (
             f"SELECT p.id, p.published_at, seen.created_at FROM ({page_sql}) p "
-            f"JOIN feeds_entry seen ON seen.id = p.id ORDER BY {_order(f, 'p.')}"
+            f"JOIN feeds_entry seen ON seen.id = p.id ORDER BY {order}"
         )
         return sql, params
     return _with_stars(page_sql, user_id, f), [*params, user_id]
@@ -295,16 +339,35 @@ def entry_list(
     return EntryPage(entries=entries, next_cursor=next_cursor)
 
 
+#: LIMIT of the page query that ``entry_count`` counts (larger than any user's entries).
+_COUNT_ALL = 2**62
+
+
+def entry_count(*, user: Any, filters: EntryFilters | Mapping[str, Any] | None = None) -> int:
+    """How many entries ``entry_list`` lists for ``filters`` over all its pages.
+
+    Counts entries, not merged articles (with ``User.merge_duplicates`` a page may show
+    fewer). One query; its cost grows with the entries counted (the Miniflux API's
+    ``total``). Raises ``InvalidInput`` for a bad filter.
+    """
+    f = EntryFilters.coerce(filters)
+    sql, params = _page_sql(user.pk, f, None, _COUNT_ALL, ids_only=True)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)
+        return int(cur.fetchone()[0])
+
+
 class EntryRef(NamedTuple):
     """One row of ``entry_id_page``: an entry's id and its two times (aware UTC datetimes).
 
     ``published_at``: the publisher's date (the list's sort key); ``first_seen_at``:
-    when Tidings first stored the entry (``Entry.created_at``).
+    when Tidings first stored the entry (``Entry.created_at``), None when the page was
+    asked ``first_seen=False``.
     """
 
     id: int
     published_at: datetime
-    first_seen_at: datetime
+    first_seen_at: datetime | None
 
 
 def entry_id_page(
@@ -313,22 +376,28 @@ def entry_id_page(
     filters: EntryFilters | Mapping[str, Any] | None,
     cursor: str | None = None,
     limit: int = 1000,
+    first_seen: bool = True,
 ) -> tuple[list[EntryRef], str | None]:
     """One page of ``EntryRef`` rows in list order and the next cursor (or None).
 
     Same filters, order and cursor (``reader.selectors.cursors``) as
     ``entry_list``, so pages stay stable while entries arrive or change state,
     without loading entry rows: the Google Reader and Fever id sets. ``limit`` is
-    clamped to 1..MAX_ID_PAGE. Raises ``InvalidInput`` for a bad cursor or filter.
+    clamped to 1..MAX_ID_PAGE. ``first_seen=False`` leaves ``first_seen_at`` None
+    and spares reading it (Fever's id lists carry no times). Raises
+    ``InvalidInput`` for a bad cursor or filter.
     """
     f = EntryFilters.coerce(filters)
     limit = max(1, min(int(limit), MAX_ID_PAGE))
     after = cursor_decode(cursor) if cursor else None
-    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True)
+    sql, params = _page_sql(user.pk, f, after, limit + 1, ids_only=True, first_seen=first_seen)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    refs = [EntryRef(int(i), utc_datetime(p), utc_datetime(c)) for i, p, c in rows[:limit]]
+    refs = [
+        EntryRef(int(i), utc_datetime(p), utc_datetime(c) if c is not None else None)
+        for i, p, c in rows[:limit]
+    ]
     next_cursor = None
     if len(rows) > limit and refs:
         next_cursor = cursor_encode(published_at=refs[-1].published_at, entry_id=refs[-1].id)

@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import ApiToken, ClientPassword, Invitation, User
+from reader.api.compat.integer_ids import integer_entry_id
 from tests.accounts.conftest import Owned, World
 from tests.factories import RuleFactory, SavedViewFactory
 
@@ -40,7 +41,7 @@ class Case:
     url: Builder  # (world, victim) -> URL
     expected: tuple[int, ...]  # statuses the signed-in attacker may get
     data: Builder | None = None  # (world, victim) -> body
-    auth: str = "session"  # "session" or "bearer" (the attacker's API token)
+    auth: str = "session"  # "session", "bearer" or "x-auth-token" (the attacker's API token)
     content_type: str | None = None  # None: form-encoded for POST
     anonymous: tuple[int, ...] = (302, 401, 403, 404, 405)  # statuses without credentials
     extra: dict = field(default_factory=dict)
@@ -453,6 +454,74 @@ if _route("api:rules"):
     ]
 
 
+# --- /v1/ (the Miniflux API): the attacker's API token as X-Auth-Token ---
+def _miniflux(name: str, method: str, url: Builder, expected: tuple[int, ...], data=None) -> Case:
+    return Case(
+        f"miniflux: {name}",
+        method,
+        url,
+        expected,
+        data=data,
+        auth="x-auth-token",
+        content_type="application/json" if data is not None else None,
+    )
+
+
+if _route("miniflux:me"):
+    _mf_cat = lambda w, v: f"/v1/categories/{v.category.pk}"  # noqa: E731
+    CASES += [
+        _miniflux("me", "get", lambda w, v: "/v1/me", (200,)),
+        _miniflux("feeds", "get", lambda w, v: "/v1/feeds", (200,)),
+        _miniflux("categories", "get", lambda w, v: "/v1/categories?counts=true", (200,)),
+        _miniflux("entries", "get", lambda w, v: "/v1/entries?limit=0", (200,)),
+        _miniflux("export", "get", lambda w, v: "/v1/export", (200,)),
+        _miniflux(
+            "rename the victim's category",
+            "put",
+            _mf_cat,
+            (404,),
+            data=lambda w, v: {"title": "pwned"},
+        ),
+        _miniflux("delete the victim's category", "delete", _mf_cat, (404,)),
+        _miniflux(
+            "mark the victim's category read",
+            "put",
+            lambda w, v: f"/v1/categories/{v.category.pk}/mark-all-as-read",
+            (404,),
+        ),
+        _miniflux(
+            "the victim's category's feeds",
+            "get",
+            lambda w, v: f"/v1/categories/{v.category.pk}/feeds",
+            (404,),
+        ),
+        _miniflux(
+            "the victim's category's entries",
+            "get",
+            lambda w, v: f"/v1/entries?category_id={v.category.pk}",
+            (404,),
+        ),
+        _miniflux(
+            "mark all of the victim's entries read",
+            "put",
+            lambda w, v: f"/v1/users/{v.user.pk}/mark-all-as-read",
+            (404,),
+        ),
+        _miniflux(
+            "move one's feed into the victim's category",
+            "put",
+            lambda w, v: f"/v1/feeds/{w.feed.pk}",
+            (404,),
+            data=lambda w, v: {"category_id": v.category.pk},
+        ),
+        _miniflux(
+            "unstar the victim's starred entry (stars one's own)",
+            "put",
+            lambda w, v: f"/v1/entries/{integer_entry_id(v.state.entry_id)}/bookmark",
+            (204,),
+        ),
+    ]
+
 # --- What must not change: one function per kind of per-user row ---
 PREFERENCE_FIELDS = (
     "username",
@@ -567,6 +636,8 @@ def test_a_user_cannot_read_or_change_the_other_users_data(world, case, directio
     before = snapshot(victim.user)
     if case.auth == "bearer":
         client, headers = Client(), {"HTTP_AUTHORIZATION": f"Bearer {attacker.raw_token}"}
+    elif case.auth == "x-auth-token":
+        client, headers = Client(), {"HTTP_X_AUTH_TOKEN": attacker.raw_token}
     else:
         client, headers = attacker.client, {}
     response = _request(client, case, world, victim, headers)

@@ -1,9 +1,10 @@
 """docs/apps.md's table of apps is true: every URL it tells users to type signs in on a live server.
 
 For each row, the "first request the app sends" is made the way the app makes
-it (Google Reader ``ClientLogin`` with the client password, Fever's
-``api_key``, or Tiny Tiny RSS ``login``), with ``https://your.host`` replaced by
-the live server; then the API the app goes on to use must answer for that account.
+it (Google Reader ``ClientLogin`` with the client password, Fever's ``api_key``,
+the Miniflux API with an API token or the client password, or Tiny Tiny RSS
+``login``), with ``https://your.host`` replaced by the live server; then the API
+the app goes on to use must answer for that account.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def test_the_table_lists_the_apps_that_were_tried():
     assert ("newsboat ≥ 2.24", "2.36") in tried
     assert ("newsboat 2.21", "2.21.0") in tried
     assert ("Liferea", "1.14.4") in tried
+    assert ("newsboat 2.21", "2.21.0") in tried and any("/v1/" in r.first_request for r in ROWS)
     assert any(r.first_request.endswith("/tt-rss/api/") for r in ROWS)
     assert any("ttrss" in r.account_type and r.version == "2.21.0" for r in ROWS)
     assert any("fever.php" in r.typed_url for r in ROWS)
@@ -107,10 +109,30 @@ def _ttrss_signs_in(world, row: Row) -> None:
     assert len(feeds["content"]) == 2, (row, feeds)
 
 
+def _miniflux_signs_in(world, row: Row) -> None:
+    """A Miniflux row: the first request answers for an API token (``X-Auth-Token``) or, when
+    the row names the client password, for HTTP Basic with it; then ``/v1/feeds`` lists
+    Alice's two feeds."""
+    from accounts import services as accounts
+
+    url = row.first_request.replace(HOST, world.base)
+    if "client password" in row.account_type:
+        kwargs = {"auth": ("alice", PASSWORD["alice"])}
+    else:
+        raw = accounts.token_create(user=world.alice, name=row.app[:40])[1]
+        kwargs = {"headers": {"X-Auth-Token": raw}}
+    first = requests.get(url, timeout=10, **kwargs)
+    assert first.status_code == 200, (row, first.status_code, first.text)
+    feeds = requests.get(f"{world.base}/v1/feeds", timeout=10, **kwargs)
+    assert feeds.status_code == 200 and len(feeds.json()) == 2, row
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.app} {r.account_type}"[:60] for r in ROWS])
 def test_each_documented_url_signs_in_on_a_live_server(world, row):
     if "fever" in row.first_request:
         _fever_signs_in(world, row)
+    elif "/v1/" in row.first_request:
+        _miniflux_signs_in(world, row)
     elif row.first_request.endswith("/api/"):
         _ttrss_signs_in(world, row)
     else:

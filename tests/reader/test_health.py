@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from reader.models import Heartbeat
@@ -90,3 +91,19 @@ def test_an_expected_503_is_logged_at_info_not_error(client, caplog):
         assert client.get("/healthz").status_code == 503
     levels = [r.levelno for r in caplog.records if r.name == "django.request"]
     assert levels == [logging.INFO]
+
+
+@override_settings(ALLOWED_HOSTS=["reader.example.org"], SECURE_SSL_REDIRECT=True)
+def test_the_containers_own_health_check_is_answered_with_a_production_host_list(client):
+    # docker/compose.yml's health check: plain HTTP to 127.0.0.1 from inside the container.
+    response = client.get("/healthz", HTTP_HOST="127.0.0.1:8000", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code in (200, 503)
+    assert set(response.json()["checks"]) >= {"database", "broker"}
+
+
+@override_settings(ALLOWED_HOSTS=["reader.example.org"], SECURE_SSL_REDIRECT=True)
+def test_a_health_check_from_elsewhere_still_meets_the_host_check(client):
+    response = client.get("/healthz", HTTP_HOST="127.0.0.1:8000", REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 400
+    redirected = client.get("/healthz", HTTP_HOST="reader.example.org", REMOTE_ADDR="203.0.113.9")
+    assert redirected.status_code == 301

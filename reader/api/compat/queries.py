@@ -17,14 +17,8 @@ from typing import Any
 from django.db import connection
 
 from feeds.models import Entry
-from reader.read_state import IS_READ, unread_params, unread_sql
-from reader.selectors import (
-    MAX_ID_PAGE,
-    EntryFilters,
-    entries_from_rows,
-    entry_filter_sql,
-    entry_id_page,
-)
+from reader.read_state import IS_READ
+from reader.selectors import MAX_ID_PAGE, entries_from_rows, entry_id_page
 
 
 def entry_ids(*, user: Any, status: str, page_size: int | None = None) -> list[int]:
@@ -38,7 +32,11 @@ def entry_ids(*, user: Any, status: str, page_size: int | None = None) -> list[i
     cursor = None
     while True:
         rows, cursor = entry_id_page(
-            user=user, filters={"status": status}, cursor=cursor, limit=page_size or MAX_ID_PAGE
+            user=user,
+            filters={"status": status},
+            cursor=cursor,
+            limit=page_size or MAX_ID_PAGE,
+            first_seen=False,
         )
         ids.extend(row.id for row in rows)
         if cursor is None:
@@ -110,30 +108,6 @@ def visible_entry_count(*, user: Any) -> int:
     with connection.cursor() as cur:
         cur.execute(sql, [user.pk, user.pk])
         return int(cur.fetchone()[0])
-
-
-def entry_count(*, user: Any, filters: Any) -> int:
-    """How many of the user's entries ``filters`` (an ``EntryFilters`` or mapping) lists.
-
-    Unread lists (Tiny Tiny RSS's Fresh: unread, first seen in the last day) are counted in
-    one query over ``read_state.unread_sql``; other lists by ``entry_id_page`` pages (one
-    query per MAX_ID_PAGE entries). Raises ``InvalidInput`` for a bad filter.
-    """
-    f = EntryFilters.coerce(filters)
-    if f.status == "unread" and f.marked_read_after is None:
-        cond, params = entry_filter_sql(f, None)
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT COUNT(*) FROM ({unread_sql('e.id', cond)}) t",
-                unread_params(user.pk, params),
-            )
-            return int(cur.fetchone()[0])
-    count, cursor = 0, None
-    while True:
-        rows, cursor = entry_id_page(user=user, filters=f, cursor=cursor, limit=MAX_ID_PAGE)
-        count += len(rows)
-        if cursor is None:
-            return count
 
 
 def starred_unread_count(*, user: Any) -> int:

@@ -83,8 +83,10 @@ def headline_filters(call: Call, feed_id: int, is_cat: bool, now: datetime) -> d
     elif not is_cat and feed_id > 0:
         filters["subscription_id"] = subscription_of(call.user, feed_id).pk
         scope_unread = counts and counts.subscriptions.get(feed_id, 0)
+    elif feed_id in (STARRED, CAT_SPECIAL) and view_mode == "unread":
+        filters.update(status="unread", starred=True)
     elif feed_id in (STARRED, CAT_SPECIAL):
-        filters["status"] = "starred"  # tt-rss neither filters Starred by view_mode
+        filters["status"] = "starred"  # adaptive does not narrow Starred (nor in tt-rss)
     elif feed_id == FRESH:
         filters.update(status="unread", first_seen_after=fresh_since(now))
     elif feed_id == ALL_ARTICLES:
@@ -99,7 +101,7 @@ def headline_filters(call: Call, feed_id: int, is_cat: bool, now: datetime) -> d
         filters["status"] = "unread" if scope_unread else "all"
     since_id = call.int("since_id")
     if since_id > 0:
-        filters["after_entry_id"] = ENTRY_ID_START - 1 + since_id
+        filters["after_id"] = ENTRY_ID_START - 1 + since_id
     filters["sort"] = "oldest" if call.text("order_by") == "date_reverse" else "newest"
     filters["q"] = call.text("search")[:500]
     return filters
