@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from reader.api.compat import ttrss
 from reader.project import admin_summary  # noqa: F401  (adds the summary page to the feed admin)
@@ -28,6 +28,7 @@ urlpatterns = [
     path("tt-rss/api/", ttrss.api),
     path("tt-rss/api/index.php", ttrss.api),
     path("v1/", include("reader.api.miniflux.urls")),
+    re_path(r"^(?:index\.php/+)?apps/+news/+api/*", include("reader.api.compat.nextcloud.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("reader.pages.settings_urls")),
     path("", include("feeds.urls")),
