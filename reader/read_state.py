@@ -74,6 +74,11 @@ HIDDEN = (
 )
 #: Not hidden by one of the user's rules; ``s`` not NULL.
 NOT_HIDDEN = f"NOT {HIDDEN}"
+#: Read by the user's own mark on this one entry, made at or after a time (one parameter: an
+#: aware datetime): a read exception ``x`` (not NULL) written since then. Entries read by a
+#: mark-all-read (the watermark) carry no time and are not included. Tiny Tiny RSS's
+#: "Recently read" feed.
+MARKED_READ_SINCE = "(x.read = TRUE AND x.updated_at >= %s)"
 
 
 def unread_tail_sql(select: str, where: str = "", tail: str = "") -> str:

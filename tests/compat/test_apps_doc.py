@@ -2,9 +2,9 @@
 
 For each row, the "first request the app sends" is made the way the app makes
 it (Google Reader ``ClientLogin`` with the client password, Fever's ``api_key``,
-the Miniflux API with an API token or the client password, or a Nextcloud News call
-with HTTP Basic), with ``https://your.host`` replaced by the live server; then the
-API the app goes on to use must answer for that account.
+the Miniflux API with an API token or the client password, a Nextcloud News call
+with HTTP Basic, or Tiny Tiny RSS ``login``), with ``https://your.host`` replaced by
+the live server; then the API the app goes on to use must answer for that account.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ def test_the_table_lists_the_apps_that_were_tried():
     assert ("Liferea", "1.14.4") in tried
     assert ("newsboat 2.21", "2.21.0") in tried and any("/v1/" in r.first_request for r in ROWS)
     assert any("ocnews" in r.account_type for r in ROWS)
+    assert any(r.first_request.endswith("/tt-rss/api/") for r in ROWS)
+    assert any("ttrss" in r.account_type and r.version == "2.21.0" for r in ROWS)
     assert any("fever.php" in r.typed_url for r in ROWS)
     for row in ROWS:
         assert row.typed_url.startswith(HOST) and row.first_request.startswith(row.typed_url), row
@@ -96,6 +98,16 @@ def _fever_signs_in(world, row: Row) -> None:
     assert answer.json()["auth"] == 1, row
     feeds = requests.post(f"{url}&feeds", data={"api_key": world.fever_key("alice")}, timeout=10)
     assert len(feeds.json()["feeds"]) == 2, row
+
+
+def _ttrss_signs_in(world, row: Row) -> None:
+    url = row.first_request.replace(HOST, world.base)
+    login = {"op": "login", "user": "alice", "password": PASSWORD["alice"]}
+    answer = requests.post(url, json=login, timeout=10).json()
+    assert answer["status"] == 0, (row, answer)
+    call = {"op": "getFeeds", "cat_id": -3, "sid": answer["content"]["session_id"]}
+    feeds = requests.post(url, json=call, timeout=10).json()
+    assert len(feeds["content"]) == 2, (row, feeds)
 
 
 def _miniflux_signs_in(world, row: Row) -> None:
@@ -134,5 +146,7 @@ def test_each_documented_url_signs_in_on_a_live_server(world, row):
         _miniflux_signs_in(world, row)
     elif "/apps/news/api/" in row.first_request:
         _nextcloud_signs_in(world, row)
+    elif row.first_request.endswith("/api/"):
+        _ttrss_signs_in(world, row)
     else:
         _greader_signs_in(world, row)
