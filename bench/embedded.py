@@ -7,7 +7,7 @@ is configured once per process):
   worker, beat) on SQLite and the filesystem broker, in a folder of its own
   (``var/bench/embedded/``, ``TIDINGS_VAR_DIR``), database and broker emptied first;
 - ``production``: the commands of ``docker/compose.yml``'s ``web``, ``worker`` and ``beat``
-  services (``PRODUCTION_COMMANDS``), run without docker on PostgreSQL
+  services (``production_commands``), run without docker on PostgreSQL
   (``tidings_bench_embedded``, created fresh) and Redis (``BENCH_EMBEDDED_REDIS_URL``, default
   ``redis://127.0.0.1:6379/8``, emptied before and after), DEBUG off.
 
@@ -62,16 +62,41 @@ COLD_TARGET, WARM_TARGET = 150.0, 12.0
 MEMORY_TARGETS = {"embedded": 200.0, "production": 300.0}  # MB PSS at rest
 USERNAME = "bench-newcomer"
 
-#: docker/compose.yml's web, worker and beat commands (web without its migrate/load_directory
-#: prelude, which prepare_run does here); {port} and {schedule} are filled in.
-PRODUCTION_COMMANDS = {
-    "web": ["gunicorn", "reader.project.wsgi", "--bind", "127.0.0.1:{port}",
-            "--workers", "3"],
-    "worker": ["nice", "-n", "10", "celery", "-A", "reader.project", "worker",
-               "-Q", "interactive,feeds,default", "--loglevel", "INFO"],
-    "beat": ["celery", "-A", "reader.project", "beat", "--loglevel", "INFO",
-             "--schedule", "{schedule}"],
-}  # fmt: skip
+COMPOSE = ROOT / "docker" / "compose.yml"
+_DEFAULTED = re.compile(r"\$\{([A-Z_]+):-([^}]*)\}")
+
+
+def production_commands(port: int, schedule: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """docker/compose.yml's web, worker and beat commands, and the app environment's defaults.
+
+    Read from the compose file, so the bench runs what compose runs: ``${VAR:-default}``
+    becomes its default, the web binds 127.0.0.1:``port`` (without its migrate and
+    load_directory prelude: prepare_run does that here), beat keeps its schedule in
+    ``schedule``. The environment part holds the app variables compose sets with a default
+    (``CELERY_WORKER_CONCURRENCY``).
+    """
+    import shlex
+
+    import yaml
+
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    web = _DEFAULTED.sub(r"\2", services["web"]["command"])
+    web = web[web.index("gunicorn") :].rstrip().rstrip('"')
+    web = web.replace("0.0.0.0:8000", f"127.0.0.1:{port}")
+    beat = [
+        a.replace("/data/celerybeat-schedule", str(schedule)) for a in services["beat"]["command"]
+    ]
+    env = {}
+    for name, value in services["web"]["environment"].items():
+        match = _DEFAULTED.fullmatch(str(value))
+        if name.startswith("CELERY_") and match:
+            env[name] = match.group(2)
+    commands = {
+        "web": shlex.split(web),
+        "worker": list(services["worker"]["command"]),
+        "beat": beat,
+    }
+    return commands, env
 
 
 # --- /proc -------------------------------------------------------------------------------------
@@ -138,9 +163,13 @@ def _classify(cmdline: str) -> str:
 
 
 def parts(roots: list[int]) -> dict[str, list[int]]:
-    """Part name (web, worker, beat, run_all) -> pids: each root's direct children and the
-    roots themselves are classified by command line; deeper descendants (pool processes,
-    an embedded beat) count with their ancestor's part."""
+    """Part name (web, worker, beat, run_all) -> pids.
+
+    Each root and each direct child of a ``run_all`` root is classified by its command line;
+    deeper descendants (pool processes) count with their ancestor's part, except the child
+    of a worker started with ``-B`` and a thread pool, which can only be its embedded beat.
+    A ``run_all`` that serves the web itself (no web child) is the part "web (run_all)".
+    """
     table = _proc_table()
     found: dict[str, list[int]] = {}
     for root in roots:
@@ -149,10 +178,18 @@ def parts(roots: list[int]) -> dict[str, list[int]]:
         kind = _classify(table[root][2])
         heads = [(root, kind)]
         if kind == "run_all":
-            found.setdefault("run_all", []).append(root)
             heads = [(pid, _classify(cmd)) for pid, (pp, _, cmd) in table.items() if pp == root]
+            serves = any(head_kind == "web" for _, head_kind in heads)
+            found.setdefault("run_all" if serves else "web (run_all)", []).append(root)
         for head, head_kind in heads:
-            found.setdefault(head_kind, []).extend(_descendants(head, table))
+            command = table[head][2]
+            if head_kind == "worker" and " -B" in command and "--pool threads" in command:
+                found.setdefault("worker", []).append(head)
+                found.setdefault("beat (in worker)", []).extend(
+                    pid for pid in _descendants(head, table) if pid != head
+                )
+            else:
+                found.setdefault(head_kind, []).extend(_descendants(head, table))
     return found
 
 
@@ -398,11 +435,10 @@ def run_stack(stack: str, *, idle: float, timeout: float) -> None:
                     )
                 )
             else:
-                for args in PRODUCTION_COMMANDS.values():
-                    filled = [
-                        a.format(port=port, schedule=var / "celerybeat-schedule") for a in args
-                    ]
-                    procs.append(_spawn(filled, env, log))
+                commands, compose_env = production_commands(port, var / "celerybeat-schedule")
+                for args in commands.values():
+                    procs.append(_spawn(args, {**env, **compose_env}, log))
+                print(f"   production commands: {commands}; {compose_env}", flush=True)
             _wait(lambda: _port_open(port), timeout=120, what="web", procs=procs)
             roots = [p.pid for p in procs]
             time.sleep(idle)
