@@ -454,6 +454,9 @@ def measure_wide(samples: int) -> list[dict]:
         _, raw = token_create(user=user, name="bench-wide")
         clients.append(Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {raw}"))
     picked = [n % len(users) for n in range(samples)]
+    narrow = list(
+        get_user_model().objects.filter(username__startswith=USER_PREFIX).order_by("id")[:samples]
+    )
 
     def rest(n: int) -> None:
         response = clients[n].get("/api/v1/unread-counts/")
@@ -461,6 +464,10 @@ def measure_wide(samples: int) -> list[dict]:
         assert len(response.json()["subscriptions"]) == FEEDS
 
     rows = [
+        _measure(  # the same figure as in measure(), again beside the wide one (same load)
+            "unread counts, 200 subscriptions (this run)",
+            [lambda u=u: selectors.unread_counts(user=u) for u in narrow],
+        ),
         _measure(
             "unread counts, 1,000 subscriptions (50,000 unread)",
             [lambda n=n: selectors.unread_counts(user=users[n]) for n in picked],
