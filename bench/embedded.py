@@ -54,7 +54,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench" / "embedded"
-PG_URL = "postgres://postgres@127.0.0.1:5432/tidings_bench_embedded"
+PG_URL = os.environ.get(
+    "BENCH_EMBEDDED_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tidings_bench_embedded"
+)
 REDIS_DEFAULT = "redis://127.0.0.1:6379/8"
 FEED_PATH = "/embedded/"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -344,8 +346,13 @@ def _fresh_storage(stack: str, var: Path, redis_url: str) -> None:
         with psycopg.connect(
             "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
         ) as conn:
-            conn.execute('DROP DATABASE IF EXISTS "tidings_bench_embedded" WITH (FORCE)')
-            conn.execute('CREATE DATABASE "tidings_bench_embedded"')
+            name = PG_URL.rsplit("/", 1)[1]
+            if not name.startswith("tidings_bench"):
+                raise RuntimeError(
+                    f"the bench database's name must start with tidings_bench: {name}"
+                )
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
         redis.Redis.from_url(redis_url).flushdb()
 
 
@@ -383,7 +390,14 @@ def deliveries(log: Path, start: int) -> int:
     return single + sum(int(m.group(1)) for m in _BATCH.finditer(text))
 
 
-def run_stack(stack: str, *, idle: float, timeout: float) -> None:
+def run_stack(
+    stack: str,
+    *,
+    idle: float,
+    timeout: float,
+    memory_only: bool = False,
+    worker_args: list[str] | None = None,
+) -> None:
     """Start ``stack``, measure memory at rest, the cold ingest, the re-poll, memory after."""
     from bench.feedhost import FeedHost
     from bench.pipeline import SYNTHETIC_DIR, synthetic_files
@@ -436,6 +450,7 @@ def run_stack(stack: str, *, idle: float, timeout: float) -> None:
                 )
             else:
                 commands, compose_env = production_commands(port, var / "celerybeat-schedule")
+                commands["worker"] += worker_args or []
                 for args in commands.values():
                     procs.append(_spawn(args, {**env, **compose_env}, log))
                 print(f"   production commands: {commands}; {compose_env}", flush=True)
@@ -443,6 +458,8 @@ def run_stack(stack: str, *, idle: float, timeout: float) -> None:
             roots = [p.pid for p in procs]
             time.sleep(idle)
             print_memory(stack, f"after {idle:.0f} s idle", roots)
+            if memory_only:
+                return
 
             urls = [host.url(f"{FEED_PATH}{f.name}") for f in files]
             feedhost_pid = host._process.pid
@@ -519,13 +536,15 @@ def run_stack(stack: str, *, idle: float, timeout: float) -> None:
             time.sleep(min(idle, 30))
             print_memory(stack, "after the ingest", roots)
         finally:
+            running = log.stat().st_size  # what the stack logged before it was told to stop
             for proc in procs:
                 _stop(proc)
-    text = log.read_text(errors="replace")
+    text = log.read_bytes()[:running].decode(errors="replace")
     locked = text.count("database is locked")
     errors = len(re.findall(r"\bERROR\b", text))
     print(
-        f'   log: {locked} "database is locked" (target 0), {errors} ERROR lines ({log})',
+        f'   log: {locked} "database is locked" (target 0), {errors} ERROR lines before the '
+        f"stop ({log})",
         flush=True,
     )
     if stack == "production":
@@ -562,13 +581,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stack", choices=("embedded", "production"))
     parser.add_argument("--idle", type=float, default=60.0, help="seconds idle before measuring")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per phase at most")
+    parser.add_argument("--memory-only", action="store_true", help="memory at rest, no ingest")
+    parser.add_argument(
+        "--worker-args",
+        default="",
+        help="production: more worker options to try, e.g. '--pool threads'",
+    )
     args = parser.parse_args(list(argv if argv is not None else []))
     if args.stack:
         print(
             f"   {args.stack}: {os.cpu_count()} CPUs, load average {_load()}",
             flush=True,
         )
-        run_stack(args.stack, idle=args.idle, timeout=args.timeout)
+        run_stack(
+            args.stack,
+            idle=args.idle,
+            timeout=args.timeout,
+            memory_only=args.memory_only,
+            worker_args=args.worker_args.split(),
+        )
         return
     for stack in ("embedded", "production"):
         child = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_BENCH")}
