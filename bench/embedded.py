@@ -93,11 +93,9 @@ def production_commands(port: int, schedule: Path) -> tuple[dict[str, list[str]]
         match = _DEFAULTED.fullmatch(str(value))
         if name.startswith("CELERY_") and match:
             env[name] = match.group(2)
-    commands = {
-        "web": shlex.split(web),
-        "worker": list(services["worker"]["command"]),
-        "beat": beat,
-    }
+    worker = [_DEFAULTED.sub(r"\2", a) for a in services["worker"]["command"]]
+    beat = [_DEFAULTED.sub(r"\2", a) for a in beat]
+    commands = {"web": shlex.split(web), "worker": worker, "beat": beat}
     return commands, env
 
 
