@@ -106,7 +106,9 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's sqlite3 backend whose writing transactions take a process-wide lock
+            # first: the threads of one process queue on it instead of polling SQLite's lock.
+            "ENGINE": "reader.project.sqlite_backend",
             "NAME": VAR_DIR / "tidings.sqlite3",
             "OPTIONS": {
                 # WAL lets the web server read while the worker writes; IMMEDIATE
