@@ -8,8 +8,9 @@ is configured once per process):
   (``var/bench/embedded/``, ``TIDINGS_VAR_DIR``), database and broker emptied first;
 - ``production``: the commands of ``docker/compose.yml``'s ``web``, ``worker`` and ``beat``
   services (``production_commands``), run without docker on PostgreSQL
-  (``tidings_bench_embedded``, created fresh) and Redis (``BENCH_EMBEDDED_REDIS_URL``, default
-  ``redis://127.0.0.1:6379/8``, emptied before and after), DEBUG off.
+  (``tidings_bench_embedded`` or ``BENCH_EMBEDDED_DATABASE_URL``, created fresh) and Redis
+  (``BENCH_EMBEDDED_REDIS_URL``, default ``redis://127.0.0.1:6379/8``, emptied before and
+  after), DEBUG off.
 
 For each stack: the processes start and sit idle ``--idle`` seconds (60); their memory is read
 (RSS and PSS from ``/proc/<pid>/smaps_rollup``, by part: web, worker, beat, and ``run_all``'s
@@ -29,6 +30,9 @@ worker received) against feeds (a feed delivered twice is a duplicate refresh: t
 "database is locked" lines in the stack's log (target none); the load average before and
 after, and, as the baseline of the same run, the CPU seconds the whole machine spent busy (the
 machine is shared: read every figure next to it).
+
+``--stack`` runs one stack in this process; ``--memory-only`` stops after the memory at rest;
+``--worker-args`` adds options to the production worker's command (to try a pool).
 
 Targets (embedded): cold ingest <= 150 s wall, re-poll <= 12 s, no duplicate refresh, no
 "database is locked"; memory at rest under 200 MB PSS (embedded) and under 300 MB PSS (web +
