@@ -142,8 +142,8 @@ else:
         "store_processed": False,
         # kombu's filesystem transport looks for a message, and when it finds none (or the
         # worker may take no more) sleeps this long: at its default of 1 s a worker took
-        # about one message per process a second, whatever the task cost. 0.1 s costs
-        # ~0.3 % of a CPU at rest (bench/embedded.py).
+        # about one message per process a second, whatever the task cost. With 0.1 s the
+        # idle worker (polling, heartbeats, its beat thread) used 0.25 CPU seconds a minute.
         "polling_interval": env_int("FILESYSTEM_BROKER_POLL_MS", 100) / 1000,
     }
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2)
