@@ -28,13 +28,19 @@ from reader.models import Heartbeat
 
 
 def web_answers(host: str, port: int) -> bool:
-    """True when the web server at ``host``:``port`` accepts TCP connections (it is serving).
+    """True when the web server at ``host``:``port`` answers ``GET /`` with an HTTP status line.
 
-    A plain socket, not an HTTP client: outbound HTTP belongs to feeds.pipeline.fetch only.
+    What a person opening the site waits for: the first page is answered only once the
+    URLconf, views and templates are loaded, a few seconds after the port accepts
+    connections. A plain socket speaking one HTTP/1.0 request to this very process, not an
+    HTTP client: outbound HTTP belongs to feeds.pipeline.fetch only. Waits up to 30 s
+    for the answer once connected.
     """
     try:
-        with socket.create_connection((host.strip("[]"), port), timeout=1):
-            return True
+        with socket.create_connection((host.strip("[]"), port), timeout=1) as sock:
+            sock.settimeout(30)
+            sock.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            return sock.recv(16).startswith(b"HTTP/")
     except OSError:
         return False
 
