@@ -143,3 +143,35 @@ def test_make_run_is_two_processes_and_fetches_an_opml_import_once_per_feed(tmp_
     assert batches and sum(int(b.split("feeds=")[1].split()[0]) for b in batches) == FEEDS
     assert "feeds.tasks.refresh_feed[" not in text  # no single-feed tasks for an import
     assert "database is locked" not in text
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as for a job in a script's background
+
+
+@pytest.mark.slow
+def test_make_run_stops_when_its_worker_dies_even_started_with_sigint_ignored(tmp_path):
+    env = _env(tmp_path)
+    _manage(env, "migrate", "-v", "0")
+    port = free_port()
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "run_all", "--addr", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_ignore_sigint,
+        )
+    try:
+        assert wait_for(lambda: len(_group(proc.pid)) == 2, timeout=120), log.read_text()
+        assert wait_for(lambda: "serving after" in log.read_text() or _health(port), timeout=120)
+        worker = next(pid for pid in _group(proc.pid) if pid != proc.pid)
+        os.kill(worker, signal.SIGKILL)
+        stopped = wait_for(lambda: proc.poll() is not None, timeout=30)
+    finally:
+        kill_tree(proc, signal.SIGKILL)
+    assert stopped, "the web server kept running without its worker:\n" + log.read_text()[-2000:]
+    assert "worker exited" in log.read_text()

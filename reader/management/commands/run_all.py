@@ -103,8 +103,11 @@ class Command(BaseCommand):
             args=(worker, host or "127.0.0.1", int(port), started),
             daemon=True,
         )
-        # SIGTERM stops like Ctrl-C: runserver returns, and the worker is stopped below.
+        # SIGTERM stops like Ctrl-C: runserver returns, and the worker is stopped below. SIGINT
+        # is set too: a process started in the background of a script inherits it ignored,
+        # and then neither Ctrl-C nor the watcher's stop (a dead worker) would end the server.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         watcher.start()
         try:
             call_command("runserver", addr, use_reloader=False, skip_checks=True)
