@@ -5,8 +5,8 @@ This is the only scheduler of Tidings. Queues:
 - ``interactive``: ``refresh_feed`` tasks someone is waiting for (the first fetch of a feed a
   person subscribes to, "refresh now"/retry:
   ``feeds.tasks.refresh_feed_enqueue(interactive=True)``);
-- ``feeds``: ``refresh_feed`` tasks (fetch, parse, sanitize, store one feed) of the scheduler and
-  of OPML imports;
+- ``feeds``: ``refresh_feeds`` tasks of the scheduler (a batch of due feeds, refreshed one after
+  another) and ``refresh_feed`` tasks (fetch, parse, sanitize, store one feed) of OPML imports;
 - ``default``: everything else (OPML imports, retention, heartbeats).
 
 Every worker is started with ``-Q interactive,feeds,default``. On Redis the transport option
@@ -50,7 +50,10 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     task_default_queue="default",
-    task_routes={"feeds.tasks.refresh_feed": {"queue": "feeds"}},
+    task_routes={
+        "feeds.tasks.refresh_feed": {"queue": "feeds"},
+        "feeds.tasks.refresh_feeds": {"queue": "feeds"},
+    },
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     beat_schedule={

@@ -280,6 +280,10 @@ FETCH_ALLOWED_HOSTS = env_list("FETCH_ALLOWED_HOSTS", [])
 FETCH_TEST_HOST_MAP: dict = {}
 FETCH_CA_BUNDLE: str | None = None
 FEED_MIN_INTERVAL = env_int("FEED_MIN_INTERVAL", 15 * 60)  # seconds
+# Due feeds per scheduler task (feeds.tasks.refresh_feeds): one message, delivery and
+# acknowledgement per batch instead of per feed. A batch runs its feeds one after another, so
+# keep FEED_REFRESH_BATCH x FETCH_TIMEOUT_TOTAL well below the claim lease (10 minutes).
+FEED_REFRESH_BATCH = env_int("FEED_REFRESH_BATCH", 10)
 FEED_MAX_INTERVAL = env_int("FEED_MAX_INTERVAL", 24 * 3600)  # seconds
 FEED_RETENTION_DAYS = env_int("FEED_RETENTION_DAYS", 180)
 NEW_SUBSCRIPTION_UNREAD_DAYS = env_int("NEW_SUBSCRIPTION_UNREAD_DAYS", 30)
