@@ -25,6 +25,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import services as accounts
+from accounts.authentication import remember_client_password, remembered_client_password
 from accounts.ratelimit import CredentialLock, RateLimited, account_of, client_ip
 from feeds.models import Entry
 from reader import selectors, services
@@ -132,8 +133,7 @@ def client_login(request: HttpRequest) -> HttpResponse:
     email, password = param(request, "Email").strip(), param(request, "Passwd")
     try:
         user = CredentialLock("clientlogin", client_ip(request)).guard(
-            account=email,
-            attempt=lambda: accounts.client_password_check(username=email, password=password),
+            account=email, attempt=lambda: _client_password_user(email, password)
         )
     except RateLimited as limited:
         return too_many_attempts(limited)
@@ -146,6 +146,23 @@ def client_login(request: HttpRequest) -> HttpResponse:
     if param(request, "output") == "json":
         return JsonResponse({"SID": token, "LSID": token, "Auth": token})
     return text_response(f"SID={token}\nLSID={token}\nAuth={token}\n")
+
+
+def _client_password_user(username: str, password: str) -> Any:
+    """The user whose client password this is, or None: remembered, else checked by its hash.
+
+    A credential verified by ClientLogin or HTTP Basic is remembered for an hour
+    (``accounts.authentication``: an HMAC of it in the cache, voided when the client password
+    changes or the account is disabled), so apps that sign in again at every sync cost one
+    cache read and one query instead of a PBKDF2 check (about 0.3 s of CPU; FreshRSS 31 ms).
+    """
+    user = remembered_client_password(username=username, password=password)
+    if user is not None:
+        return user
+    user = accounts.client_password_check(username=username, password=password)
+    if user is not None:
+        remember_client_password(username=username, password=password, user=user)
+    return user
 
 
 def authenticate_request(request: HttpRequest) -> tuple[Any, str] | None:
