@@ -54,8 +54,9 @@ def _refresh_all(feeds: list[Feed], child_logs) -> None:
     for feed in feeds:
         refresh_feed.delay(feed.pk, force=True)
     assert wait_for(
-        lambda: FetchLog.objects.filter(feed_id__in=[f.pk for f in feeds]).count()
-        == done + len(feeds),
+        lambda: (
+            FetchLog.objects.filter(feed_id__in=[f.pk for f in feeds]).count() == done + len(feeds)
+        ),
         timeout=60,
     ), logs_text(child_logs)
 
