@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -353,13 +353,24 @@ def _unread_count(request, user, token):
 
 
 def _newest_per_feed(user) -> dict[int, datetime | None]:
+    """When each feed the user subscribes to last got a new entry (``Entry.created_at``).
 
-    rows = (
-        Entry.objects.filter(feed__subscriptions__user=user)
-        .values("feed_id")
-        .annotate(newest=Max("created_at"))
+    ``{feed_id: datetime or None}`` (None: no entry yet), in one query: per subscription, the
+    newest ``created_at`` of its feed, one backward probe of the index ``entry_feed_created_idx``
+    (feed_id, created_at) each, instead of a MAX over every entry of every subscribed feed
+    (which grows with the entries kept: 50,000 rows for 1,000 feeds of 50; bench.production).
+    """
+    newest = (
+        Entry.objects.filter(feed_id=OuterRef("feed_id"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
     )
-    return {row["feed_id"]: row["newest"] for row in rows}
+    rows = (
+        Subscription.objects.filter(user=user)
+        .annotate(newest=Subquery(newest))
+        .values_list("feed_id", "newest")
+    )
+    return dict(rows)
 
 
 # --- Streams -----------------------------------------------------------------------------
