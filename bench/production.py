@@ -310,12 +310,11 @@ def reading_figures(samples: int) -> None:
     import base64
 
     from django.contrib.auth import get_user_model
+    from django.db import connection
     from django.test import Client
 
     from accounts import services
     from reader import selectors
-
-    from django.db import connection
 
     with connection.cursor() as cursor:  # as autovacuum would have by now (bench.reading does too)
         for table in ("feeds_entry", "reader_subscription", "reader_entrystate"):
