@@ -426,7 +426,7 @@ def test_values_with_quotes_backslashes_placeholders_and_json_are_stored_as_give
     """The entry INSERT sends its values apart from the statement (server-side binding on
     PostgreSQL): nothing in a value may be read as SQL, a placeholder or an escape."""
     feed = make_feed()
-    tricky = "it's a \"quote\" \\ back\\slash %s %(name)s $1 ?; -- DROP TABLE x; 100% {braces} é 猫"
+    tricky = 'it\'s a "quote" \\ back\\slash %s %(name)s $1 ?; -- DROP TABLE x; 100% {braces} é 猫'
     entry = ParsedEntry(
         guid=tricky,
         url="https://w.example.org/a?q=%27x%27&n=1",
