@@ -21,6 +21,7 @@ MODULES = [
     "bench.poll",  # the reader tab's live poll of unread counts: 200 and 304
     "bench.load",  # 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
     "bench.embedded",  # make run and compose's web+worker+beat: memory, OPML ingest, re-poll
+    "bench.production",  # Celery workers on Redis + PostgreSQL: CPU per entry and per 304 poll
 ]
 
 

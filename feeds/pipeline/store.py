@@ -34,6 +34,7 @@ bump never resurfaces an entry.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -295,6 +296,36 @@ def _db_value(field: Any) -> Callable[[Any, Any], Any]:
     return lambda value, _connection: value
 
 
+@functools.cache
+def _server_bound_cursor_class() -> type:
+    import psycopg
+
+    class ServerBoundCursor(psycopg.Cursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=False, binary=binary)
+
+    return ServerBoundCursor
+
+
+def _insert_cursor():
+    """A Django cursor for ``_insert``: on PostgreSQL (psycopg 3) one that binds its parameters
+    on the server, without prepared statements (a connection pooler may not keep them).
+
+    Django's psycopg cursors bind client-side: psycopg quotes every value into the statement's
+    text, and for a statement of 1,000 placeholders (over the 4 KiB it caches the parse of) it
+    re-parses the text each time; sending the values apart costs a worker about 3 ms less per
+    50-entry INSERT (bench.production). Wrapped as Django wraps its own (execute wrappers,
+    query logging), so statement counts and error translation are unchanged.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = _server_bound_cursor_class()(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
 def _insert(rows: list[Entry]) -> list[int]:
     """Insert ``rows`` (unsaved Entry objects) with ``INSERT ... VALUES (...), (...) ON CONFLICT
     DO NOTHING RETURNING id``; returns the ids of the rows actually inserted.
@@ -314,7 +345,7 @@ def _insert(rows: list[Entry]) -> list[int]:
     batch = max(1, min(_INSERT_BATCH, ops.bulk_batch_size(_INSERT_FIELDS, rows)))
     prepared = [(f.attname, _db_value(f)) for f in _INSERT_FIELDS]
     ids: list[int] = []
-    with connection.cursor() as cursor:
+    with _insert_cursor() as cursor:
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             params = [

@@ -19,6 +19,11 @@ whole backlog.
 Tasks are acknowledged late and re-delivered when a worker dies
 (``task_acks_late`` + ``task_reject_on_worker_lost``), so every task must be
 idempotent. Scale out by running more workers on the same broker.
+
+Database connections outlive a task: Celery's Django fix-up closes them only every
+``CELERY_DB_REUSE_MAX`` tasks (reader/project/settings.py), and before and after each task
+``close_old_connections`` applies ``CONN_MAX_AGE`` and replaces a connection that failed, as
+Django does around a web request (``CONN_HEALTH_CHECKS`` then tests it at its next use).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import os
 
 from celery import Celery, bootsteps
 from celery.schedules import crontab
-from celery.signals import beat_init
+from celery.signals import beat_init, task_postrun, task_prerun
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reader.project.settings")
@@ -176,6 +181,26 @@ def _worker_stopped() -> None:
         heartbeat_stopped("worker", process_identity())
     except Exception as exc:
         logging.getLogger("tidings.worker").warning("worker stop not recorded: %s", exc)
+
+
+@task_prerun.connect
+def _connections_before_task(sender=None, **kwargs) -> None:
+    """Before a task on a worker: drop a connection past ``CONN_MAX_AGE`` or left unusable."""
+    _close_old_connections(sender)
+
+
+@task_postrun.connect
+def _connections_after_task(sender=None, **kwargs) -> None:
+    """After a task on a worker: the same check, so a broken connection is not kept idle."""
+    _close_old_connections(sender)
+
+
+def _close_old_connections(task) -> None:
+    # An eager task runs inside its caller (a request, a test's transaction): leave the
+    # caller's connection alone, as Celery's own fix-up does.
+    if task is None or getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()
 
 
 @beat_init.connect

@@ -273,6 +273,38 @@ def test_a_remembered_password_is_dropped_when_it_changes_or_the_account_is_disa
     assert basic("10.7.0.2", "alice", "the-new-app-secret-8") == "refused"
 
 
+def test_clientlogin_remembers_a_verified_client_password_as_basic_does(keys, monkeypatch):
+    from accounts import services as account_services
+
+    checks = []
+    real_check = account_services.client_password_check
+
+    def counting_check(**kwargs):
+        checks.append(kwargs["username"])
+        return real_check(**kwargs)
+
+    monkeypatch.setattr(account_services, "client_password_check", counting_check)
+    for _ in range(3):
+        assert client_login("10.7.1.1", "alice", SECRET) == "ok"
+    assert checks == ["alice"]  # one PBKDF2 check, then the remembered credential
+    assert basic("10.7.1.1", "alice", SECRET) == "ok"  # the same credential, remembered
+    assert checks == ["alice"]
+    assert client_login("10.7.1.1", "alice", "other-secret") == "refused"
+    assert checks == ["alice", "alice"]
+
+
+def test_clientlogin_forgets_a_remembered_password_when_it_changes_or_the_account_is_disabled(
+    alice, keys
+):
+    assert client_login("10.7.1.2", "alice", SECRET) == "ok"
+    services.client_password_set(user=alice, password="the-new-app-secret-9")
+    assert client_login("10.7.1.2", "alice", SECRET) == "refused"
+    assert client_login("10.7.1.2", "alice", "the-new-app-secret-9") == "ok"
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    assert client_login("10.7.1.2", "alice", "the-new-app-secret-9") == "refused"
+
+
 def test_the_remembered_entry_is_keyed_by_a_keyed_hash_and_holds_no_secret(alice, keys):
     import hashlib
     import hmac

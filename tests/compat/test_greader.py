@@ -219,6 +219,30 @@ def test_unread_count_and_user_info(world):
     assert by_id[READING_LIST] == 8
 
 
+def test_unread_count_gives_each_feed_its_newest_entrys_first_seen_time(world):
+    from datetime import UTC, datetime, timedelta
+
+    from django.db.models import Max
+
+    from feeds.models import Entry
+
+    def usec(value) -> str:
+        return str((value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1))
+
+    token = world.greader_login("alice")
+    counts = world.greader(token, "GET", "unread-count", params={"output": "json"}).json()
+    stamps = {row["id"]: row["newestItemTimestampUsec"] for row in counts["unreadcounts"]}
+    newest = dict(
+        Entry.objects.filter(feed__subscriptions__user=world.alice)
+        .values_list("feed_id")
+        .annotate(newest=Max("created_at"))
+    )
+    assert newest  # the world has entries to compare
+    for feed_id, created in newest.items():
+        assert stamps[f"feed/{feed_id}"] == usec(created)
+    assert stamps[READING_LIST] == usec(max(newest.values()))
+
+
 def test_other_users_objects_are_invisible(world):
     """Case P33: IDOR API."""
     token = world.greader_login("bob")

@@ -327,3 +327,25 @@ def test_concurrent_refreshes_of_one_feed_lease_it_exactly_once(alice):
     for thread in threads:
         thread.join(30)
     assert sorted(wins) == [False] * 5 + [True]
+
+
+@pytest.mark.django_db
+def test_the_leased_feed_carries_every_stored_field_with_its_python_type(alice):
+    now = timezone.now()
+    feed = _subscribed_feed(
+        alice,
+        "https://typed.example.org/feed",
+        etag='"abc"',
+        extra_headers={"X-Token": "1"},
+        ignore_cache_headers=True,
+        last_success_at=now - timedelta(hours=1),
+    )
+    leased = scheduling.feed_lease_acquire(feed_id=feed.pk, force=True, now=now)
+    stored = Feed.objects.get(pk=feed.pk)
+
+    for field in Feed._meta.concrete_fields:
+        assert getattr(leased, field.attname) == getattr(stored, field.attname), field.name
+    assert leased.extra_headers == {"X-Token": "1"}
+    assert leased.ignore_cache_headers is True and leased.disabled is False
+    assert leased.has_subscribers is True
+    assert not leased._state.adding  # a saved row: .save() updates it

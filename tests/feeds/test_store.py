@@ -420,3 +420,29 @@ def test_no_stored_field_carries_file_contents_from_an_entity():
     for entry in Entry.objects.filter(feed=feed):
         values += [entry.title, entry.content, entry.summary, entry.author]
     assert not any("root:" in v for v in values)
+
+
+def test_values_with_quotes_backslashes_placeholders_and_json_are_stored_as_given():
+    """The entry INSERT sends its values apart from the statement (server-side binding on
+    PostgreSQL): nothing in a value may be read as SQL, a placeholder or an escape."""
+    feed = make_feed()
+    tricky = 'it\'s a "quote" \\ back\\slash %s %(name)s $1 ?; -- DROP TABLE x; 100% {braces} é 猫'
+    entry = ParsedEntry(
+        guid=tricky,
+        url="https://w.example.org/a?q=%27x%27&n=1",
+        title=tricky,
+        author=tricky,
+        content_html=f"<p>{tricky}</p>",
+        published=NOW - dt.timedelta(hours=1),
+        enclosures=[{"url": "https://w.example.org/a.mp3", "type": tricky, "length": 3}],
+        categories=[tricky, "plain"],
+    )
+    result = store_parsed(feed=feed, parsed=ParsedFeed(entries=[entry]), now=NOW)
+
+    (stored,) = entries(feed)
+    assert result.new_ids == (stored.pk,)
+    assert (stored.guid, stored.title, stored.author) == (tricky, tricky, tricky)
+    assert stored.categories == [tricky, "plain"]
+    assert stored.enclosures[0]["type"] == tricky
+    assert stored.published_at == NOW - dt.timedelta(hours=1)
+    assert "DROP TABLE" in stored.content and "猫" in stored.content

@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import services as accounts
+from accounts.authentication import remember_client_password, remembered_client_password
 from accounts.ratelimit import CredentialLock, RateLimited, account_of, client_ip
 from feeds.models import Entry
 from reader import selectors, services
@@ -132,8 +133,7 @@ def client_login(request: HttpRequest) -> HttpResponse:
     email, password = param(request, "Email").strip(), param(request, "Passwd")
     try:
         user = CredentialLock("clientlogin", client_ip(request)).guard(
-            account=email,
-            attempt=lambda: accounts.client_password_check(username=email, password=password),
+            account=email, attempt=lambda: _client_password_user(email, password)
         )
     except RateLimited as limited:
         return too_many_attempts(limited)
@@ -146,6 +146,23 @@ def client_login(request: HttpRequest) -> HttpResponse:
     if param(request, "output") == "json":
         return JsonResponse({"SID": token, "LSID": token, "Auth": token})
     return text_response(f"SID={token}\nLSID={token}\nAuth={token}\n")
+
+
+def _client_password_user(username: str, password: str) -> Any:
+    """The user whose client password this is, or None: remembered, else checked by its hash.
+
+    A credential verified by ClientLogin or HTTP Basic is remembered for an hour
+    (``accounts.authentication``: an HMAC of it in the cache, voided when the client password
+    changes or the account is disabled), so apps that sign in again at every sync cost one
+    cache read and one query instead of a PBKDF2 check (about 0.3 s of CPU; FreshRSS 31 ms).
+    """
+    user = remembered_client_password(username=username, password=password)
+    if user is not None:
+        return user
+    user = accounts.client_password_check(username=username, password=password)
+    if user is not None:
+        remember_client_password(username=username, password=password, user=user)
+    return user
 
 
 def authenticate_request(request: HttpRequest) -> tuple[Any, str] | None:
@@ -300,22 +317,21 @@ def _msec(value: datetime) -> str:
 
 def _unread_count(request, user, token):
     counts = selectors.unread_counts(user=user)
-    subs = list(selectors.subscription_list(user=user))
-    newest = _newest_per_feed(user)
+    newest: dict[int, datetime | None] = {}
     rows = []
     by_category: dict[int, datetime | None] = {}
-    for sub in subs:
-        stamp = newest.get(sub.feed_id)
+    for sub_id, feed_id, category_id, stamp in _subscriptions_with_newest(user):
+        newest[feed_id] = stamp
         rows.append(
             {
-                "id": f"feed/{sub.feed_id}",
-                "count": counts["subscriptions"].get(sub.pk, 0),
+                "id": f"feed/{feed_id}",
+                "count": counts["subscriptions"].get(sub_id, 0),
                 "newestItemTimestampUsec": _usec(stamp),
             }
         )
-        if sub.category_id is not None and stamp is not None:
-            prev = by_category.get(sub.category_id)
-            by_category[sub.category_id] = max(prev, stamp) if prev else stamp
+        if category_id is not None and stamp is not None:
+            prev = by_category.get(category_id)
+            by_category[category_id] = max(prev, stamp) if prev else stamp
     for category in selectors.category_list(user=user):
         rows.append(
             {
@@ -335,14 +351,28 @@ def _unread_count(request, user, token):
     return _json(request, {"max": counts["total"], "unreadcounts": rows}, conditional=True)
 
 
-def _newest_per_feed(user) -> dict[int, datetime | None]:
+def _subscriptions_with_newest(user) -> list[tuple[int, int, int | None, datetime | None]]:
+    """(subscription id, feed id, category id, newest entry's first-seen time) of each of the
+    user's subscriptions, in the subscription list's order (position, id); one query.
 
-    rows = (
-        Entry.objects.filter(feed__subscriptions__user=user)
-        .values("feed_id")
-        .annotate(newest=Max("created_at"))
+    The time is the feed's newest ``Entry.created_at`` (None: no entry yet), one backward
+    probe of the index ``entry_feed_created_idx`` (feed_id, created_at) per subscription,
+    instead of a MAX over every entry of every subscribed feed (50,000 rows for 1,000 feeds of
+    50). Only these columns are read: loading each subscription with its feed (seven
+    timestamps a row, converted in Python) cost more than the counts (bench.production).
+    """
+    newest = (
+        Entry.objects.filter(feed_id=OuterRef("feed_id"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
     )
-    return {row["feed_id"]: row["newest"] for row in rows}
+    rows = (
+        Subscription.objects.filter(user=user)
+        .annotate(newest=Subquery(newest))
+        .order_by("position", "id")
+        .values_list("id", "feed_id", "category_id", "newest")
+    )
+    return list(rows)
 
 
 # --- Streams -----------------------------------------------------------------------------
