@@ -4,6 +4,7 @@
 * ``reader.selectors.cursors``: the one codec of the keyset cursors of every entry list.
 * ``reader.selectors.searching``: search of the user's entries.
 * ``reader.selectors.counts``: unread and starred counts.
+* ``reader.selectors.playback``: where a reader stopped in an entry's audio or video.
 * ``reader.selectors.subscriptions``: subscriptions, categories, OPML import jobs.
 
 Every query is scoped by ``user``; what "read" means lives in ``reader.read_state``.
@@ -28,6 +29,7 @@ from reader.selectors.entries import (
     entry_id_page,
     entry_list,
 )
+from reader.selectors.playback import Playback, playback_get
 from reader.selectors.searching import SEARCH_CANDIDATES, SEARCH_WORK_MEM, entry_search
 from reader.selectors.subscriptions import (
     category_get,
@@ -46,6 +48,7 @@ __all__ = [
     "EntryFilters",
     "EntryPage",
     "EntryRef",
+    "Playback",
     "Sort",
     "Status",
     "category_get",
@@ -62,6 +65,7 @@ __all__ = [
     "entry_totals",
     "import_job_get",
     "import_job_list",
+    "playback_get",
     "subscription_get",
     "subscription_list",
     "unread_counts",
