@@ -20,10 +20,10 @@ enclosures and thumbnails are rewritten, when a page or an API answer is rendere
   ``data-src``/``data-srcset`` and ``static/js/tidings.js`` puts it back) or ``off`` (removed).
 
 The HTML given to :func:`proxy_html` is what ``feeds.pipeline.sanitize`` stored: nh3's
-serialization, where every ``<`` outside a tag is escaped as ``&lt;`` and every attribute value
-is double-quoted without a ``"`` inside. So the tag pattern below, scanning from the start,
-meets only real tags and consumes each one whole (quoted values included); only URL values are
-replaced, by escaped Tidings URLs, so no new markup can appear.
+serialization, where ``<`` and ``>`` are escaped outside tags and inside attribute values,
+and every attribute value is double-quoted without a ``"`` inside. So the tag pattern below,
+scanning from the start, meets only real tags and consumes each one whole (quoted values
+included); only URL values are replaced, by escaped Tidings URLs, so no new markup can appear.
 """
 
 from __future__ import annotations
