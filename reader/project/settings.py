@@ -333,6 +333,9 @@ MEDIA_PROXY_MAX_BYTES = env_int("MEDIA_PROXY_MAX_BYTES", 512 * 1024 * 1024)  # p
 MEDIA_PROXY_TIMEOUT = env_int("MEDIA_PROXY_TIMEOUT", 600)  # seconds, one whole answer
 # The Google Reader, Fever and Miniflux APIs give apps proxied addresses too.
 MEDIA_PROXY_CLIENT_APIS = env_bool("MEDIA_PROXY_CLIENT_APIS", False)
+# Trackers: a file of extra tracker hosts (format of feeds/data/trackers/hosts.txt) added to the
+# shipped list; the sanitizer removes images on them at store time.
+TRACKER_HOSTS_FILE = env_str("TRACKER_HOSTS_FILE", "")
 _REMOTE_MEDIA = {"all": [], "http-only": ["https:"], "off": ["https:", "http:"]}[MEDIA_PROXY]
 
 # --- Web UI -------------------------------------------------------------
