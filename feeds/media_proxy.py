@@ -43,6 +43,7 @@ __all__ = [
     "PATH_PREFIX",
     "SIGNING_SALT",
     "InvalidMediaAddress",
+    "for_apps",
     "media_path",
     "media_url_for",
     "proxy_html",
@@ -197,3 +198,19 @@ def proxy_html(
     if not any(f"<{tag}" in lowered for tag in _MEDIA_TAGS):
         return fragment
     return _TAG_RE.sub(lambda m: _rewrite_tag(m, mode, origin, images), fragment)
+
+
+def for_apps(value: str, *, address: bool = False) -> str:
+    """Entry HTML (or, with ``address``, one media URL) as the client APIs give it to apps.
+
+    With ``settings.MEDIA_PROXY_CLIENT_APIS`` on, media addresses go through the proxy as
+    absolute URLs under ``settings.SITE_URL`` (apps fetch them from Tidings); off (the
+    default), they stay as published, since some apps fetch and cache media themselves.
+    Used by the Google Reader, Fever and Miniflux faces.
+    """
+    if not getattr(settings, "MEDIA_PROXY_CLIENT_APIS", False) or not value:
+        return value
+    origin = str(getattr(settings, "SITE_URL", "")).rstrip("/")
+    if address:
+        return media_url_for(value, origin=origin)
+    return proxy_html(value, origin=origin)
