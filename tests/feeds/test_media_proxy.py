@@ -47,6 +47,19 @@ def test_a_signed_image_address_is_served_with_strict_headers_and_no_cookie(clie
     assert "Set-Cookie" not in response
 
 
+def test_a_signed_in_reader_costs_no_query_and_gets_no_vary_cookie(
+    client, feed_server, alice, django_assert_num_queries
+):
+    feed_server.add_route("/img/s.png", body=PNG, headers={"Content-Type": "image/png"})
+    client.force_login(alice)
+    path = media_path(feed_server.url("/img/s.png"))
+    with django_assert_num_queries(0):
+        response = client.get(path)
+        assert _body(response) == PNG
+    assert "Cookie" not in response.get("Vary", "")
+    assert "Set-Cookie" not in response
+
+
 def test_the_publisher_sees_only_tidings_and_nothing_of_the_reader(client, feed_server):
     feed_server.add_route("/img/b.png", body=PNG, headers={"Content-Type": "image/png"})
     client.cookies["sessionid"] = "reader-session"
