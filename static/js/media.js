@@ -137,6 +137,9 @@
       el.setAttribute("src", el.getAttribute("data-src"));
       el.removeAttribute("data-src");
     });
+    scope.querySelectorAll(".entry-content [data-remote-image]").forEach(function (el) {
+      el.removeAttribute("data-remote-image");
+    });
     var note = button.closest("[data-remote-images]");
     if (note) { note.hidden = true; }
   });

@@ -130,6 +130,7 @@ def test_click_to_load_shows_images_only_after_the_click(open_page, fetch_loopba
     page.go(f"/reader/?show=all&entry={entry.pk}")
     image = page.page.locator(".pane-entry .entry-content img")
     assert image.get_attribute("src") is None
+    assert not image.is_visible()
     assert fetch_loopback.hits(f"/{slug}/d.png") == 0
     page.page.click(".pane-entry [data-action=load-images]")
     page.page.wait_for_function(
@@ -137,6 +138,8 @@ def test_click_to_load_shows_images_only_after_the_click(open_page, fetch_loopba
         " return i.complete && i.naturalWidth === 30; }"
     )
     assert fetch_loopback.hits(f"/{slug}/d.png") == 1
+    assert image.is_visible()
+    assert not page.page.locator(".pane-entry [data-action=load-images]").is_visible()
 
 
 def test_an_enclosure_plays_through_the_proxy_seeks_and_its_position_survives_a_reload(
