@@ -145,7 +145,7 @@ def test_click_to_load_shows_images_only_after_the_click(open_page, fetch_loopba
 def test_an_enclosure_plays_through_the_proxy_seeks_and_its_position_survives_a_reload(
     open_page, fetch_loopback
 ):
-    user = make_reader("charlie")
+    user = make_reader("charlie", mark_read_on_open=False)
     slug = uuid.uuid4().hex[:10]
     audio = wav(30)
     fetch_loopback.add_route(f"/{slug}/episode.wav", handler=ranged_handler(audio, "audio/wav"))
@@ -186,7 +186,24 @@ def test_an_enclosure_plays_through_the_proxy_seeks_and_its_position_survives_a_
     page.page.wait_for_selector('.pane-entry [data-player][data-restored="1"]')
     position = page.page.eval_on_selector(".pane-entry [data-player] audio", "a => a.currentTime")
     assert 16 <= position <= 18
+    page.shot("media-player")
     answer = page.page.request.get(f"{page.base_url}/api/v1/entries/{entry.pk}/playback/")
     assert answer.ok
     assert 16 <= answer.json()["position"] <= 18
+
+    # Played to the end: the entry is marked read (the preference is on by default).
+    page.page.wait_for_selector('.pane-entry [data-entry-view][data-read="0"]')
+    page.page.evaluate(
+        """async () => {
+            const a = document.querySelector('.pane-entry [data-player] audio');
+            a.muted = true;
+            a.currentTime = 28.5;
+            const ended = new Promise(done => a.addEventListener('ended', done, {once: true}));
+            await a.play();
+            await ended;
+        }"""
+    )
+    page.page.wait_for_selector('.pane-entry [data-entry-view][data-read="1"]')
+    entry_json = page.page.request.get(f"{page.base_url}/api/v1/entries/{entry.pk}/").json()
+    assert entry_json["read"] is True
     assert foreign_requests(seen, page.base_url) == []
