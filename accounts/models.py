@@ -207,3 +207,30 @@ class ClientPassword(models.Model):
 
     def __str__(self) -> str:
         return f"client password of {self.user_id}"
+
+
+class ClientSession(models.Model):
+    """A signed-in session of an app that logs in with the client password and then sends a
+    session id (the Tiny Tiny RSS API's ``login`` / ``sid``).
+
+    Only the SHA-256 hex of the session id is stored (``key_hash``). ``password_fingerprint``
+    is a keyed hash of the client-password hash the session was opened with, checked on every
+    use: replacing or clearing the client password ends every session opened with it.
+    ``logout`` deletes the row. ``last_used_at`` moves at most once a minute; a session unused for
+    ``accounts.services.CLIENT_SESSION_IDLE`` ends.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_sessions"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    password_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("app session")
+        verbose_name_plural = _("app sessions")
+
+    def __str__(self) -> str:
+        return f"app session of {self.user_id}"

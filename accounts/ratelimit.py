@@ -15,17 +15,19 @@ Usage::
     limit.hit(ip)                    # after a failure (or on every request)
 
 Credential doors (``CredentialLock``): the web sign-in form, Google Reader ``ClientLogin``
-and its ``GoogleLogin auth=`` token, HTTP Basic on the REST API, Fever's ``api_key`` and
-Bearer tokens share the counters of ``login_limits()``: one per client address and one per
-account (the lower-cased username; an email address that names exactly one account counts
-for that account). Rules, the same at every door:
+and its ``GoogleLogin auth=`` token, HTTP Basic on the REST API, Fever's ``api_key``,
+Bearer tokens and Tiny Tiny RSS's ``login`` and ``sid`` share the counters of
+``login_limits()``: one per client address and one per account (the lower-cased username;
+an email address that names exactly one account counts for that account). Rules, the same
+at every door:
 
 - an address or an account over its limit is refused at every door (``RateLimited``, which
   each door answers 429 in its own error shape) before any credential is checked, and a
   *valid* credential of a locked account is refused too;
 - a failure counts for the address and, when the attempt names an account (a username or
-  an email typed at the sign-in form, ClientLogin or HTTP Basic), for that account; a wrong
-  Fever key, Bearer token or Google Reader token names none and counts for the address only;
+  an email typed at the sign-in form, ClientLogin, HTTP Basic or Tiny Tiny RSS ``login``), for
+  that account; a wrong Fever key, Bearer token, Google Reader token or Tiny Tiny RSS session
+  id names none and counts for the address only;
 - a success forgives only the failures that the same address made on the same account (a
   per account-and-address counter subtracted from the account's count); it never resets
   the address counter (an attacker's own good sign-in would reset it) nor failures from
@@ -169,7 +171,16 @@ def reset_limits() -> tuple[Limit, Limit]:
 FAIL_CLOSED_SECONDS = 60
 
 #: The credential doors (names used in logs and for the fail-closed state).
-DOORS = ("login", "clientlogin", "greader-token", "basic", "fever", "bearer")
+DOORS = (
+    "login",
+    "clientlogin",
+    "greader-token",
+    "basic",
+    "fever",
+    "bearer",
+    "ttrss-login",
+    "ttrss-sid",
+)
 
 _closed_until: dict[str, float] = {}
 _closed_guard = threading.Lock()

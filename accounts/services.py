@@ -21,7 +21,15 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import ApiToken, ClientPassword, Invitation, SignupMode, SiteSettings, User
+from accounts.models import (
+    ApiToken,
+    ClientPassword,
+    ClientSession,
+    Invitation,
+    SignupMode,
+    SiteSettings,
+    User,
+)
 
 TOKEN_PREFIX = "tid_"  # noqa: S105 (a public prefix, not a secret)
 # last_used_at is written at most this often per token, so a busy client costs no write per call.
@@ -154,8 +162,10 @@ def client_password_set(*, user: User, password: str) -> ClientPassword:
 
     Stores a Django hash for ClientLogin and the Fever api_key; the login password is not
     touched, nor does a later login-password change touch this. Replacing it invalidates
-    tokens derived from the old one (greader_auth_token).
+    tokens derived from the old one (greader_auth_token) and ends the user's app sessions
+    (client_session_start).
     """
+    ClientSession.objects.filter(user=user).delete()
     obj, _ = ClientPassword.objects.update_or_create(
         user=user,
         defaults={
@@ -167,8 +177,10 @@ def client_password_set(*, user: User, password: str) -> ClientPassword:
 
 
 def client_password_clear(*, user: User) -> None:
-    """Remove the user's client password: their Google Reader and Fever apps stop working."""
+    """Remove the user's client password: their Google Reader, Fever and Tiny Tiny RSS apps
+    stop working (app sessions end)."""
     ClientPassword.objects.filter(user=user).delete()
+    ClientSession.objects.filter(user=user).delete()
 
 
 def client_password_exists(*, user: User) -> bool:
@@ -260,3 +272,85 @@ def account_delete(*, user: User) -> None:
     ):
         raise LastAdmin("last admin")
     user.delete()
+
+
+# --- App sessions (Tiny Tiny RSS login / sid) ------------------------------------------------
+
+#: A session unused this long ends (apps sign in again when told NOT_LOGGED_IN).
+CLIENT_SESSION_IDLE = timedelta(days=30)
+#: Most app sessions a user keeps; opening one more ends the least recently used.
+CLIENT_SESSIONS_KEPT = 100
+
+
+def _session_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _password_fingerprint(user_id: int, password_hash: str) -> str:
+    message = f"client-session:{user_id}:{password_hash}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def client_session_start(*, user: User, now: datetime | None = None) -> str | None:
+    """Open an app session for ``user`` (who just signed in with the client password).
+
+    Returns the raw session id (48 hex characters, 192 random bits; only its SHA-256 is
+    stored), or None when the user has no client password. The user's sessions idle for
+    longer than CLIENT_SESSION_IDLE, and those beyond the CLIENT_SESSIONS_KEPT most recently
+    used, are deleted on the way (at most two DELETEs and one query).
+    """
+    cp = ClientPassword.objects.filter(user=user).first()
+    if cp is None:
+        return None
+    now = now or timezone.now()
+    ClientSession.objects.filter(user=user, last_used_at__lt=now - CLIENT_SESSION_IDLE).delete()
+    # An app that signs in on every run (newsboat -x) leaves one session per run: keep the
+    # CLIENT_SESSIONS_KEPT - 1 most recently used ones besides the new one.
+    stale = ClientSession.objects.filter(user=user).order_by("-last_used_at", "-pk")
+    stale_ids = list(stale.values_list("pk", flat=True)[CLIENT_SESSIONS_KEPT - 1 :])
+    if stale_ids:
+        ClientSession.objects.filter(pk__in=stale_ids).delete()
+    raw = secrets.token_hex(24)
+    ClientSession.objects.create(
+        user=user,
+        key_hash=_session_hash(raw),
+        password_fingerprint=_password_fingerprint(user.pk, cp.password),
+        created_at=now,
+        last_used_at=now,
+    )
+    return raw
+
+
+def client_session_user(raw: str, *, now: datetime | None = None) -> User | None:
+    """The active user of the app session ``raw``, or None when it names no live session.
+
+    A session is live while its user is active, has not been idle for CLIENT_SESSION_IDLE,
+    and the client password is the one it was opened with (replacing or clearing the client
+    password ends it; such a row is deleted when seen). Records use at most once a minute.
+    Two queries (three when it records use).
+    """
+    if not raw or len(raw) > 200 or "\x00" in raw:
+        return None
+    digest = _session_hash(raw)
+    session = ClientSession.objects.select_related("user").filter(key_hash=digest).first()
+    if session is None or not hmac.compare_digest(session.key_hash, digest):
+        return None
+    now = now or timezone.now()
+    cp = ClientPassword.objects.filter(user_id=session.user_id).first()
+    current = _password_fingerprint(session.user_id, cp.password) if cp else ""
+    if not hmac.compare_digest(session.password_fingerprint, current):
+        session.delete()
+        return None
+    if now - session.last_used_at >= CLIENT_SESSION_IDLE or not session.user.is_active:
+        return None
+    if now - session.last_used_at >= LAST_USED_RESOLUTION:
+        ClientSession.objects.filter(pk=session.pk).update(last_used_at=now)
+    return session.user
+
+
+def client_session_end(raw: str) -> bool:
+    """End the app session ``raw`` (``logout``); True when one was ended."""
+    if not raw or len(raw) > 200 or "\x00" in raw:
+        return False
+    deleted, _ = ClientSession.objects.filter(key_hash=_session_hash(raw)).delete()
+    return bool(deleted)

@@ -20,6 +20,7 @@ MODULES = [
     "bench.pages",  # web pages: server time for a user with 200 subscriptions
     "bench.poll",  # the reader tab's live poll of unread counts: 200 and 304
     "bench.load",  # 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
+    "bench.embedded",  # make run and compose's web+worker+beat: memory, OPML ingest, re-poll
     "bench.media",  # the media proxy: images per second against direct static serving
 ]
 

@@ -34,8 +34,12 @@ from feeds import interest
 from feeds.models import Feed, Source
 
 DAY = 24 * 3600
-# A claimed feed waits in the queue at most this long before beat may claim it again.
-CLAIM_LEASE_SECONDS = 10 * 60
+# A claimed feed waits in the queue at most this long before it may be claimed again. As long
+# as the broker's redelivery of a lost task (Redis: visibility timeout, one hour): a feed
+# queued behind a long backlog is never handed out twice, and a task lost with its worker
+# (filesystem broker: no redelivery) is replaced after this long. Settings'
+# FEED_CLAIM_LEASE_SECONDS overrides it.
+CLAIM_LEASE_SECONDS = 60 * 60
 # A refresh in flight holds its feed this long; a crashed worker's feed is due again after it.
 # Comfortably above FETCH_TIMEOUT_TOTAL (30 s) plus parse and store of a 10 MiB feed.
 FETCH_LEASE_SECONDS = 5 * 60
@@ -189,13 +193,67 @@ def due_feeds(*, now: datetime):
     )
 
 
+def claim_lease_seconds() -> int:
+    """How long a claim holds a queued feed, in seconds (``FEED_CLAIM_LEASE_SECONDS``)."""
+    return int(getattr(settings, "FEED_CLAIM_LEASE_SECONDS", CLAIM_LEASE_SECONDS))
+
+
+def feeds_claim(*, feed_ids: Sequence[int], now: datetime | None = None) -> list[int]:
+    """Claim those of ``feed_ids`` that are due and held by nobody; returns their ids.
+
+    The claim a refresh task is sent under (``feeds.tasks``): ``leased_until`` moves to
+    ``now + claim_lease_seconds()``, so neither the scheduler (``feeds_claim_due``) nor
+    another sender queues a second refresh of a feed already queued; a running refresh
+    holds its feed with the fetch lease (``feed_lease_acquire``), which these conditions
+    refuse too. Feeds not due, disabled, or already claimed or leased are left out (their
+    refresh would be a no-op). One ``UPDATE ... RETURNING`` per 500 ids; on PostgreSQL the
+    row lock serializes two claimers and the second re-checks the condition, on SQLite there
+    is one writer. Unwanted feeds (nobody subscribed) are claimed too: the caller asked.
+    """
+    now = now or timezone.now()
+    ids = list(dict.fromkeys(int(i) for i in feed_ids))
+    if not ids:
+        return []
+    table = connection.ops.quote_name(Feed._meta.db_table)
+    until = now + timedelta(seconds=claim_lease_seconds())
+    stored = connection.ops.adapt_datetimefield_value  # the ORM's spelling (SQLite: text)
+    claimed: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = (
+            f"UPDATE {table} SET leased_until = %s "  # noqa: S608 (no user input)
+            f"WHERE id IN ({marks}) AND NOT disabled AND next_fetch_at <= %s "
+            "AND (leased_until IS NULL OR leased_until < %s) RETURNING id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [stored(until), *chunk, stored(now), stored(now)])
+            claimed += [row[0] for row in cursor.fetchall()]
+    order = {feed_id: n for n, feed_id in enumerate(ids)}
+    return sorted(claimed, key=order.__getitem__)
+
+
+def feeds_unclaim(*, feed_ids: Sequence[int]) -> int:
+    """Drop the claims of ``feed_ids`` (their task could not be sent); returns how many.
+
+    Only claims: a feed whose refresh runs (fetch lease: ``next_fetch_at`` in the future)
+    keeps its lease. The feeds are then due for the next claimer (the scheduler).
+    """
+    if not feed_ids:
+        return 0
+    return Feed.objects.filter(
+        id__in=list(feed_ids), next_fetch_at__lte=timezone.now(), leased_until__isnull=False
+    ).update(leased_until=None)
+
+
 def feeds_claim_due(*, limit: int, now: datetime | None = None) -> list[int]:
     """Claim up to ``limit`` due feeds for refreshing; returns their ids, most overdue first.
 
-    The claim sets ``leased_until = now + CLAIM_LEASE_SECONDS`` so that two
-    claimers (two beats, or beat and ``refresh_feeds``) never hand out the same
-    feed. PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` in one transaction,
-    so concurrent claimers skip each other's rows instead of waiting. SQLite:
+    The claim sets ``leased_until = now + claim_lease_seconds()`` so that two
+    claimers (two beats, beat and ``refresh_feeds``, beat and a sender of
+    ``feeds.tasks``) never hand out the same feed. PostgreSQL: ``SELECT ... FOR
+    UPDATE SKIP LOCKED`` in one transaction, so concurrent claimers skip each
+    other's rows instead of waiting. SQLite:
     ``select_for_update`` is a no-op, and the transaction starts with ``BEGIN
     IMMEDIATE`` (reader/project/settings.py), which serializes claimers. A claim whose
     task is lost expires, and the feed becomes due again.
@@ -210,7 +268,7 @@ def feeds_claim_due(*, limit: int, now: datetime | None = None) -> list[int]:
         )
         if ids:
             Feed.objects.filter(id__in=ids).update(
-                leased_until=now + timedelta(seconds=CLAIM_LEASE_SECONDS)
+                leased_until=now + timedelta(seconds=claim_lease_seconds())
             )
     return ids
 

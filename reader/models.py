@@ -103,6 +103,34 @@ class EntryState(models.Model):
         ]
 
 
+class ReadStateChange(models.Model):
+    """Entries of a subscription whose read or starred state changed with no EntryState row
+    left to say when: ids ``first_id..last_id`` (inclusive) of the subscription's feed, at
+    ``changed_at``.
+
+    ``EntryState.updated_at`` dates the marks that leave a row. This records the rest: a
+    watermark that moved (mark-all-read: ``old watermark + 1 .. new watermark``; making a
+    new subscription's older entries unread: from the lowered watermark up), and an
+    exception row removed (``first_id == last_id``). Written only by ``reader.read_state``;
+    read by ``reader.selectors.entry_changes_since`` (Nextcloud News ``items/updated``). A
+    row may cover entries whose state did not change (a superset is harmless: the API
+    says changed items *may* include unchanged ones). Rows older than
+    ``read_state.STATE_CHANGE_RETENTION`` are coalesced into one row per subscription.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="state_changes"
+    )
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subscription", "changed_at"], name="readstatechange_sub_idx")
+        ]
+
+
 class ImportJob(models.Model):
     """One OPML import of a user, run by the Celery task ``reader.tasks.import_opml``.
 

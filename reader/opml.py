@@ -32,6 +32,7 @@ import codecs
 import contextlib
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,9 @@ from lxml import etree
 
 from feeds.models import Feed
 from feeds.pipeline.parse.characters import remove_control_characters
+from feeds.tasks import refresh_feeds_enqueue
 from reader.errors import OpmlInvalid, OpmlTooLarge, ReaderError, SubscriptionExists
+from reader.feed_errors import feed_error_text
 from reader.models import Category, ImportJob, Subscription
 from reader.opml_scanner import scan_tags
 from reader.user_language import user_language_override
@@ -62,6 +65,10 @@ MAX_OUTLINES = 50_000
 MAX_DEPTH = 100
 #: Progress is saved every this many feeds.
 PROGRESS_EVERY = 20
+#: The first fetches of the feeds added so far are sent (as ``refresh_feeds`` batches) once
+#: this many are waiting or this many seconds passed since the last send, and at the end.
+FIRST_FETCH_EVERY = 100
+FIRST_FETCH_SECONDS = 2.0
 
 # A DOCTYPE with its internal subset. libxml2 expands internal entities in
 # attribute values even with resolve_entities=False, so declarations are removed
@@ -81,7 +88,8 @@ class OpmlOutline:
     ``feed:`` URL turned into http(s)), ``written_url`` the ``xmlUrl`` as the file
     has it (for others their ``url`` or ``htmlUrl``). ``category``: for a feed the
     folder it goes to, for a folder its own path, for others the enclosing path.
-    ``line``: 1-based line of the outline in the file (None when unknown).
+    ``line``: 1-based line of the outline in the file (None when unknown). ``cut``: the
+    file ends inside this outline's tag (truncated), so its address may be cut short.
     """
 
     kind: str
@@ -91,6 +99,7 @@ class OpmlOutline:
     html_url: str = ""
     line: int | None = None
     written_url: str = ""
+    cut: bool = False
 
 
 @dataclass
@@ -113,6 +122,7 @@ class _Node:
     attrs: dict[str, str]
     line: int | None
     children: list[_Node] = field(default_factory=list)
+    cut: bool = False
 
 
 def _parser() -> etree.XMLParser:
@@ -256,7 +266,7 @@ def _scanned_outlines(text: str, declared: frozenset[str]) -> list[_Node] | None
             if len(stack) > 1:
                 stack.pop()
             continue
-        node = _Node(tag.attrs, tag.line)
+        node = _Node(tag.attrs, tag.line, cut=tag.cut)
         stack[-1].children.append(node)
         count += 1
         if count > MAX_OUTLINES:  # refused anyway (opml_import_start): stop reading
@@ -276,7 +286,9 @@ def _walk(nodes: list[_Node], path: list[str], out: list[OpmlOutline]) -> int:
             category = " / ".join(path) if path else _category_attribute(_attr(node, "category"))
             url = feed_scheme_to_web(written)
             html_url = _attr(node, "htmlUrl")
-            out.append(OpmlOutline("feed", title, url, category, html_url, node.line, written))
+            out.append(
+                OpmlOutline("feed", title, url, category, html_url, node.line, written, node.cut)
+            )
             feeds += 1 + _walk(node.children, path, out)
         elif node.children:
             inner = [*path, title] if title else path
@@ -387,6 +399,10 @@ SKIP_REASONS = {
     "already_subscribed": gettext_lazy("You already follow this feed."),
     "no_feed_url": gettext_lazy("Not a feed: the outline has no feed address (xmlUrl)."),
     "empty_folder": gettext_lazy("A folder without feeds."),
+    "cut_off": gettext_lazy(
+        "The file ends inside this outline (it was cut off), so its address may be "
+        "incomplete: not imported."
+    ),
 }
 
 
@@ -406,7 +422,40 @@ def _entry(outline: OpmlOutline, status: str, code: str = "", reason: str = "") 
     return {k: v for k, v in values.items() if v not in ("", None)}
 
 
+class _FirstFetches:
+    """The first fetches of an import's new feeds, sent in groups (``refresh_feeds_enqueue``).
+
+    One message per batch of feeds instead of one per feed: on the filesystem broker of
+    ``make run`` a message costs a worker up to a polling interval. The feeds are due
+    already, so a group that is never sent (a crash) is picked up by the scheduler.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+        self.sent_at = time.monotonic()
+
+    def add(self, feed_id: int) -> None:
+        self.pending.append(feed_id)
+        waited = time.monotonic() - self.sent_at
+        if len(self.pending) >= FIRST_FETCH_EVERY or waited >= FIRST_FETCH_SECONDS:
+            self.send()
+
+    def send(self) -> None:
+        if self.pending:
+            ids = self.pending  # outside a transaction (the import task) sent at once
+            transaction.on_commit(lambda: refresh_feeds_enqueue(feed_ids=ids))
+        self.pending, self.sent_at = [], time.monotonic()
+
+
 def _import(job: ImportJob, outlines: list[OpmlOutline]) -> None:
+    first_fetches = _FirstFetches()
+    try:
+        _subscribe_all(job, outlines, first_fetches)
+    finally:
+        first_fetches.send()
+
+
+def _subscribe_all(job: ImportJob, outlines: list[OpmlOutline], first_fetches) -> None:
     from reader.services import category_get_or_create, subscription_create
 
     user = job.user
@@ -422,7 +471,11 @@ def _import(job: ImportJob, outlines: list[OpmlOutline]) -> None:
             continue
         number += 1
         key = item.url.strip()
-        if key in seen or key in followed:
+        if item.cut:  # a truncated file: never subscribe to an address that may be cut short
+            reason = str(SKIP_REASONS["cut_off"])
+            job.failures.append({"url": item.url, "reason": reason})
+            job.report.append(_entry(item, "failed", "cut_off"))
+        elif key in seen or key in followed:
             job.skipped_count += 1
             code = "duplicate" if key in seen else "already_subscribed"
             job.report.append(_entry(item, "skipped" if key in seen else "subscribed", code))
@@ -443,7 +496,9 @@ def _import(job: ImportJob, outlines: list[OpmlOutline]) -> None:
                     title=item.title,
                     discover=False,
                     interactive=False,  # bulk: queue feeds, not ahead of people waiting
+                    enqueue=False,  # first fetches go in batches (first_fetches)
                 )
+                first_fetches.add(sub.feed_id)
                 job.created_count += 1
                 job.report.append({**_entry(item, "added"), "feed_id": sub.feed_id})
             except SubscriptionExists:
@@ -473,7 +528,9 @@ class ImportSummary:
     ``failed`` (could not subscribe, plus ``fetch_failed``). ``outlines``: the job's
     report entries, each with ``fetch`` (``ok``, ``pending`` or ``failed``) on added
     feeds, a ``failed`` first fetch turning its ``status`` into ``fetch_failed`` with
-    the fetch error as ``reason``; reasons translated into the active language.
+    the fetch error as ``reason``; reasons translated into the active language (a fetch
+    error in the plain words of ``reader.feed_errors.feed_error_text``, never the English
+    record ``Feed.last_error`` unless the failure has no known kind).
     """
 
     added: int = 0
@@ -509,9 +566,9 @@ def import_job_summary(job: ImportJob) -> ImportSummary:
     entries = [dict(e) for e in job.report or [] if isinstance(e, dict)]
     feed_ids = {e["feed_id"] for e in entries if e.get("status") == "added" and "feed_id" in e}
     state = {
-        pk: (error, fetched)
-        for pk, error, fetched in Feed.objects.filter(pk__in=feed_ids).values_list(
-            "pk", "last_error", "last_fetched_at"
+        feed.pk: (feed_error_text(feed), feed.last_fetched_at)
+        for feed in Feed.objects.filter(pk__in=feed_ids).only(
+            "pk", "last_error", "last_error_kind", "last_status", "last_fetched_at"
         )
     }
     summary = ImportSummary()

@@ -69,7 +69,8 @@ class Tag:
 
     ``name`` as written; ``attrs`` maps each attribute name as written to its decoded
     value (the first of repeated names wins); ``line`` is 1-based; ``closed`` is True
-    for ``<name/>``.
+    for ``<name/>``; ``cut`` is True when the file ends inside the start tag (a truncated
+    file: its last value may be cut short).
     """
 
     name: str
@@ -77,6 +78,7 @@ class Tag:
     end: bool = False
     closed: bool = False
     attrs: dict[str, str] = field(default_factory=dict)
+    cut: bool = False
 
 
 def decode_references(value: str, declared: frozenset[str] = frozenset()) -> str:
@@ -206,6 +208,7 @@ def _read_attributes(
                 unquoted = _UNQUOTED.match(text, position)
                 value, position = unquoted.group(0), unquoted.end()
         tag.attrs.setdefault(name.group(0), decode_references(value, declared))
+    tag.cut = True  # the file ended before the tag did
     return length
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from tests.factories import UserFactory
 
@@ -29,6 +30,15 @@ def pytest_report_header(config):
         f"; skipped: {', '.join(skipped)}" if skipped else "; nothing skipped for lack of a backend"
     )
     return line
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """Each test starts in the default language: a request served in-process by the test
+    client activates the user's language in this thread (as every request does), and a
+    later test calling code directly must not inherit it."""
+    yield
+    translation.deactivate()
 
 
 def shared_path(*parts: str) -> Path:

@@ -429,3 +429,14 @@ def test_a_feeds_recorded_failure_is_shown_in_chinese_on_the_pages(kind, status,
         stopped = re.findall(r'<span class="small status-error" title="([^"]+)"', sidebar)
         assert stopped
         assert_chinese(stopped[0])
+
+
+def test_relative_times_in_chinese_count_months_as_spans():
+    from datetime import timedelta
+
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils import timezone
+
+    with translation.override("zh-hans"):
+        shown = naturaltime(timezone.now() - timedelta(days=460))
+    assert "个月" in shown and shown.endswith("前"), shown

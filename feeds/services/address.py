@@ -152,7 +152,9 @@ def feed_waits_for_host_until(feed: Feed, *, now: datetime | None = None) -> dat
 
 
 @contextmanager
-def feed_for_url(*, url: str, discover: bool = True, interactive: bool = True) -> Iterator[Feed]:
+def feed_for_url(
+    *, url: str, discover: bool = True, interactive: bool = True, enqueue: bool = True
+) -> Iterator[Feed]:
     """The Feed for ``url``, inside a transaction whose commit starts a new feed's first refresh.
 
     Use as ``with feed_for_url(url=...) as feed:`` and write what depends on the feed
@@ -168,7 +170,10 @@ def feed_for_url(*, url: str, discover: bool = True, interactive: bool = True) -
     response of the feed is stored as its first refresh (``feed_refresh_from_response``;
     no second request). ``discover=False`` (OPML import) takes the URL as the feed's and
     skips the DNS lookup; its first fetch is sent on commit to queue ``interactive`` when
-    ``interactive`` (someone is waiting), else to ``feeds``.
+    ``interactive`` (someone is waiting), else to ``feeds``. ``enqueue=False`` sends no
+    first fetch: the new feed is due, and the caller sends many at once
+    (``feeds.tasks.refresh_feeds_enqueue``, as the OPML import does) or the scheduler
+    claims it within a minute.
 
     Raises ``FeedAddressInvalid``, ``FeedChoiceNeeded``, ``FeedNotFoundAtAddress`` or
     ``FeedAddressUnreachable`` before the block runs.
@@ -180,7 +185,7 @@ def feed_for_url(*, url: str, discover: bool = True, interactive: bool = True) -
             return
         if first is not None:
             transaction.on_commit(lambda: _first_refresh(feed.pk, first, interactive))
-        else:
+        elif enqueue:
             refresh_feed_enqueue(feed_id=feed.pk, interactive=interactive)
 
 

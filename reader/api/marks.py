@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -193,18 +194,24 @@ class UnreadCountsView(ApiView):
         """Every subscription and category appears, with 0 when all is read."""
         query = self.query_params()
         counts = selectors.unread_counts(user=request.user)
-        body = {
-            "total": counts["total"],
-            "starred": counts["starred"],
-            "subscriptions": [{"id": k, "unread": v} for k, v in counts["subscriptions"].items()],
-            "categories": [{"id": k, "unread": v} for k, v in counts["categories"].items()],
+        # Built directly (UnreadCountsSerializer's shape, documented by it): serializing
+        # 2,000 small dicts field by field cost more than the counting query for a user
+        # with 1,000 subscriptions (bench/reading.py).
+        data: dict[str, Any] = {
+            "total": int(counts["total"]),
+            "starred": int(counts["starred"]),
+            "subscriptions": [
+                {"id": int(k), "unread": int(v)} for k, v in counts["subscriptions"].items()
+            ],
+            "categories": [
+                {"id": None if k is None else int(k), "unread": int(v)}
+                for k, v in counts["categories"].items()
+            ],
         }
         if query.get("watch"):
             ids = [int(part) for part in query["watch"].split(",")]
-            body["fetches"] = fetching.subscription_fetch_states(
-                user=request.user, subscription_ids=ids
-            )
-        data = UnreadCountsSerializer(body).data
+            states = fetching.subscription_fetch_states(user=request.user, subscription_ids=ids)
+            data["fetches"] = FetchStateSerializer(states, many=True).data
         etag = counts_etag(data)
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
         if get_conditional_response(request, etag=etag) is not None:

@@ -5,8 +5,8 @@ This is the only scheduler of Tidings. Queues:
 - ``interactive``: ``refresh_feed`` tasks someone is waiting for (the first fetch of a feed a
   person subscribes to, "refresh now"/retry:
   ``feeds.tasks.refresh_feed_enqueue(interactive=True)``);
-- ``feeds``: ``refresh_feed`` tasks (fetch, parse, sanitize, store one feed) of the scheduler and
-  of OPML imports;
+- ``feeds``: ``refresh_feeds`` tasks (fetch, parse, sanitize, store a batch of feeds) of the
+  scheduler and of OPML imports, and ``refresh_feed`` tasks nobody waits for;
 - ``default``: everything else (OPML imports, retention, heartbeats).
 
 Every worker is started with ``-Q interactive,feeds,default``. On Redis the transport option
@@ -45,7 +45,10 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     task_default_queue="default",
-    task_routes={"feeds.tasks.refresh_feed": {"queue": "feeds"}},
+    task_routes={
+        "feeds.tasks.refresh_feed": {"queue": "feeds"},
+        "feeds.tasks.refresh_feeds": {"queue": "feeds"},
+    },
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     beat_schedule={
@@ -104,6 +107,47 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+#: Environment variable naming the schedule file of a beat run inside the worker (``make run``).
+EMBEDDED_BEAT_ENV = "TIDINGS_EMBEDDED_BEAT"
+
+
+class ThreadedBeat(bootsteps.StartStopStep):
+    """Celery beat in a thread of this worker, when ``TIDINGS_EMBEDDED_BEAT`` names its schedule.
+
+    ``make run`` (``run_all``) runs one worker and wants exactly one beat: a thread costs
+    no memory of its own, where ``celery worker -B`` forks a process whose pages stop
+    being shared as the worker's memory changes (bench/embedded.py: 52 MB PSS at rest,
+    72 MB after an ingest). Never for production, which may run many workers: there beat
+    is its own service (docker/compose.yml). The thread wakes at least every second; it
+    stops with the worker (warm or cold shutdown).
+    """
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.schedule = os.environ.get(EMBEDDED_BEAT_ENV, "")
+        self.enabled = bool(self.schedule)
+        self.service = None
+
+    def start(self, worker):
+        from celery.beat import EmbeddedService
+
+        self.service = EmbeddedService(worker.app, thread=True, schedule_filename=self.schedule)
+        self.service.start()
+
+    def stop(self, worker):
+        if self.service is not None:
+            service, self.service = self.service, None
+            service.stop()
+
+    def terminate(self, worker):
+        self.stop(worker)
+
+    def shutdown(self, worker):
+        self.stop(worker)
+
+
+app.steps["worker"].add(ThreadedBeat)
 
 
 def _worker_heartbeat(started_at=None) -> None:

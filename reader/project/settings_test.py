@@ -80,6 +80,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 
+if DATABASES["default"]["ENGINE"] == "reader.project.sqlite_backend":  # noqa: F405
+    # Tests hold a transaction open while a live server's threads write: no process lock.
+    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not :memory:, so that child processes (worker, live server) share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405

@@ -4,8 +4,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from reader.api.compat import ttrss
 from reader.project import admin_summary  # noqa: F401  (adds the summary page to the feed admin)
 from reader.project.health import healthz
 from reader.project.operations import metrics_view
@@ -23,7 +24,11 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("reader.api.urls")),
     path("api/", include("reader.api.compat.urls")),
+    # Tiny Tiny RSS apps configured with a classic tt-rss address (https://host/tt-rss).
+    path("tt-rss/api/", ttrss.api),
+    path("tt-rss/api/index.php", ttrss.api),
     path("v1/", include("reader.api.miniflux.urls")),
+    re_path(r"^(?:index\.php/+)?apps/+news/+api/*", include("reader.api.compat.nextcloud.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("reader.pages.settings_urls")),
     path("", include("feeds.urls")),

@@ -6,6 +6,7 @@
 * ``reader.selectors.counts``: unread and starred counts.
 * ``reader.selectors.playback``: where a reader stopped in an entry's audio or video.
 * ``reader.selectors.subscriptions``: subscriptions, categories, OPML import jobs.
+* ``reader.selectors.sync``: entries in id order, entries changed since a time (sync APIs).
 
 Every query is scoped by ``user``; what "read" means lives in ``reader.read_state``.
 """
@@ -39,6 +40,7 @@ from reader.selectors.subscriptions import (
     subscription_get,
     subscription_list,
 )
+from reader.selectors.sync import entry_changes_since, entry_id_list
 
 __all__ = [
     "MAX_ID_PAGE",
@@ -56,9 +58,11 @@ __all__ = [
     "cursor_decode",
     "cursor_encode",
     "entries_from_rows",
+    "entry_changes_since",
     "entry_count",
     "entry_filter_sql",
     "entry_get",
+    "entry_id_list",
     "entry_id_page",
     "entry_list",
     "entry_search",

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import connection
 
 from reader import duplicates
-from reader.read_state import kept_unread_sql, unread_tail_sql
+from reader.read_state import unread_counts_sql
 
 
 def unread_counts(*, user: Any) -> dict[str, Any]:
@@ -19,12 +19,8 @@ def unread_counts(*, user: Any) -> dict[str, Any]:
     With ``User.merge_duplicates`` the ``total`` counts an article carried by
     several subscriptions once, like the merged Unread list (one more query).
     """
-    per_sub = "s.id AS sub_id, CAST(NULL AS BIGINT) AS cat_id, COUNT(*) AS n"
     sql = (
-        "SELECT t.sub_id, MAX(t.cat_id), SUM(t.n) FROM ("
-        f"{unread_tail_sql(per_sub, tail=' GROUP BY s.id')} "
-        f"UNION ALL {kept_unread_sql(per_sub, tail=' GROUP BY s.id')} "
-        "UNION ALL SELECT s.id, s.category_id, 0 FROM reader_subscription s WHERE s.user_id = %s "
+        f"SELECT t.sub_id, MAX(t.cat_id), SUM(t.n) FROM ({unread_counts_sql()} "
         "UNION ALL SELECT -1, CAST(NULL AS BIGINT), COUNT(*) FROM reader_entrystate x "
         "WHERE x.user_id = %s AND x.starred = TRUE"
         ") t GROUP BY t.sub_id"

@@ -49,6 +49,9 @@ class EntryFilters:
     ``first_seen_after``: the same bounds on ``created_at``, when Tidings first
     saw the entry (Google Reader's ``nt`` / ``ot``: an entry published long ago
     but first seen after a client's last sync is still new to that client).
+    ``marked_read_after``: only entries the user marked read one by one at or after
+    this aware datetime (``read_state.MARKED_READ_SINCE``; Tiny Tiny RSS's "Recently
+    read"; ``status`` is then ignored: they are read).
     ``sort``: newest or oldest first by ``(published_at, id)``.
     ``starred``: True (only starred) or False (only not starred) narrows an unread,
     read or all list (a status ``starred`` list is starred already; with
@@ -65,6 +68,7 @@ class EntryFilters:
     published_after: datetime | None = None
     first_seen_before: datetime | None = None
     first_seen_after: datetime | None = None
+    marked_read_after: datetime | None = None
     sort: Sort = "newest"
     starred: bool | None = None
     after_id: int | None = None
@@ -192,6 +196,17 @@ def _page_sql(
     cond, cond_params = entry_filter_sql(f, cursor)
     columns = "e.id AS id, e.published_at AS published_at, s.id AS sub_id"
     finish = {"ids_only": ids_only, "first_seen": first_seen}
+    if f.marked_read_after is not None:
+        # The user's read exceptions since then: few rows, straight from their state rows.
+        sql = (
+            f"SELECT {columns}, TRUE AS is_read FROM reader_entrystate x "
+            "JOIN feeds_entry e ON e.id = x.entry_id "
+            "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
+            f"WHERE x.user_id = %s AND {read_state.MARKED_READ_SINCE}{cond} "
+            f"ORDER BY {_order(f)} LIMIT %s"
+        )
+        since = _db_datetime(f.marked_read_after)
+        return _finish(sql, [user_id, since, *cond_params, limit], user_id, f, **finish)
     if f.status == "starred":
         sql = (
             f"SELECT {columns}, {IS_READ} AS is_read FROM reader_entrystate x "

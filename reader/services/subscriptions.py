@@ -90,6 +90,7 @@ def subscription_create(
     discover: bool = True,
     interactive: bool = True,
     unread_start: str = read_state.START_RECENT,
+    enqueue: bool = True,
 ) -> Subscription:
     """Subscribe ``user`` to the feed at ``url`` (a feed URL, or a site URL via autodiscovery).
 
@@ -103,8 +104,10 @@ def subscription_create(
     ``category``: a Category or id of this user (None: Uncategorized). ``title``:
     per-user title ("" follows the feed). ``discover=False`` (OPML import) skips
     discovery and DNS: the URL is taken as the feed's. ``interactive`` sends that first
-    refresh to queue ``interactive`` (a person is waiting); OPML imports pass False
-    (queue ``feeds``, behind no one's single subscription).
+    refresh to queue ``interactive`` (a person is waiting); False sends it to queue
+    ``feeds``, behind no one's single subscription. ``enqueue=False`` (OPML import) sends
+    no first refresh: the new feed is due, and the caller sends many together
+    (``feeds.tasks.refresh_feeds_enqueue``).
 
     Raises ``InvalidInput`` (unknown ``unread_start``), ``InvalidURL``, ``DiscoveryChoice``
     (``.candidates``: FeedCandidate list), ``FeedNotFound``, ``FeedUnreachable``,
@@ -123,7 +126,9 @@ def subscription_create(
         existing = Subscription.objects.filter(user=user, feed__url=url).first()
         if existing is not None:
             raise SubscriptionExists(_("You already follow this feed."), subscription=existing)
-        with feed_for_url(url=url, discover=discover, interactive=interactive) as feed:
+        with feed_for_url(
+            url=url, discover=discover, interactive=interactive, enqueue=enqueue
+        ) as feed:
             now = timezone.now()
             read_max_id, unread_since = read_state.starting_point(
                 feed_id=feed.pk,

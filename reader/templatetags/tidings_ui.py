@@ -1,4 +1,5 @@
-"""Template filters of the web UI: search-term highlighting, plain text of feed HTML."""
+"""Template filters of the web UI: search-term highlighting, plain text of feed HTML,
+language names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from django import template
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language_info
 
 register = template.Library()
 
@@ -35,3 +37,19 @@ def highlight(text: str, terms: list[str]) -> SafeString:
         last = match.end()
     out.append(escape(text[last:]))
     return mark_safe("".join(out))  # noqa: S308 (every piece is escaped above)
+
+
+@register.filter
+def language_label(code: str | None) -> str:
+    """``{{ source.language|language_label }}``: a language code (BCP 47 as feeds give it,
+    "en", "zh-hans", "pt-BR") as its name in the active language ("英语", "简体中文"),
+    from Django's language table (``get_language_info``, falling back to the base
+    language). An unknown code is shown as it is, never an error."""
+    raw = (code or "").strip()
+    for candidate in (raw.lower(), raw.lower().split("-")[0]):
+        try:
+            info = get_language_info(candidate)
+        except KeyError:
+            continue
+        return str(info["name_translated"])
+    return raw

@@ -2,9 +2,9 @@
 
 For each row, the "first request the app sends" is made the way the app makes
 it (Google Reader ``ClientLogin`` with the client password, Fever's ``api_key``,
-or the Miniflux API with an API token or the client password), with
-``https://your.host`` replaced by the live server; then the API the app goes on
-to use must answer for that account.
+the Miniflux API with an API token or the client password, a Nextcloud News call
+with HTTP Basic, or Tiny Tiny RSS ``login``), with ``https://your.host`` replaced by
+the live server; then the API the app goes on to use must answer for that account.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ def test_the_table_lists_the_apps_that_were_tried():
     assert ("newsboat 2.21", "2.21.0") in tried
     assert ("Liferea", "1.14.4") in tried
     assert ("newsboat 2.21", "2.21.0") in tried and any("/v1/" in r.first_request for r in ROWS)
+    assert any("ocnews" in r.account_type for r in ROWS)
+    assert any(r.first_request.endswith("/tt-rss/api/") for r in ROWS)
+    assert any("ttrss" in r.account_type and r.version == "2.21.0" for r in ROWS)
     assert any("fever.php" in r.typed_url for r in ROWS)
     for row in ROWS:
         assert row.typed_url.startswith(HOST) and row.first_request.startswith(row.typed_url), row
@@ -97,6 +100,16 @@ def _fever_signs_in(world, row: Row) -> None:
     assert len(feeds.json()["feeds"]) == 2, row
 
 
+def _ttrss_signs_in(world, row: Row) -> None:
+    url = row.first_request.replace(HOST, world.base)
+    login = {"op": "login", "user": "alice", "password": PASSWORD["alice"]}
+    answer = requests.post(url, json=login, timeout=10).json()
+    assert answer["status"] == 0, (row, answer)
+    call = {"op": "getFeeds", "cat_id": -3, "sid": answer["content"]["session_id"]}
+    feeds = requests.post(url, json=call, timeout=10).json()
+    assert len(feeds["content"]) == 2, (row, feeds)
+
+
 def _miniflux_signs_in(world, row: Row) -> None:
     """A Miniflux row: the first request answers for an API token (``X-Auth-Token``) or, when
     the row names the client password, for HTTP Basic with it; then ``/v1/feeds`` lists
@@ -115,11 +128,25 @@ def _miniflux_signs_in(world, row: Row) -> None:
     assert feeds.status_code == 200 and len(feeds.json()) == 2, row
 
 
+def _nextcloud_signs_in(world, row: Row) -> None:
+    url = row.first_request.replace(HOST, world.base)
+    auth = ("alice", PASSWORD["alice"])
+    first = requests.get(url, auth=auth, timeout=10)
+    assert first.status_code == 200, (row, first.status_code, first.text)
+    api = url[: url.rindex("/")]
+    feeds = requests.get(f"{api}/feeds", auth=auth, timeout=10)
+    assert len(feeds.json()["feeds"]) == 2, row
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.app} {r.account_type}"[:60] for r in ROWS])
 def test_each_documented_url_signs_in_on_a_live_server(world, row):
     if "fever" in row.first_request:
         _fever_signs_in(world, row)
     elif "/v1/" in row.first_request:
         _miniflux_signs_in(world, row)
+    elif "/apps/news/api/" in row.first_request:
+        _nextcloud_signs_in(world, row)
+    elif row.first_request.endswith("/api/"):
+        _ttrss_signs_in(world, row)
     else:
         _greader_signs_in(world, row)

@@ -360,3 +360,22 @@ def test_statuses_that_carry_no_feed_are_not_silently_accepted(feed_server, stat
     with pytest.raises(FetchError) as caught:
         fetch(feed_server.url("/odd.xml"))
     assert (caught.value.kind, caught.value.status) == ("http", status)
+
+
+def test_a_refused_connection_is_worded_in_the_readers_language_not_the_c_librarys(settings):
+    """The reason of "Could not connect" came from strerror(), English on a Chinese page."""
+    import socket
+
+    from django.utils import translation
+
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/feed.xml"
+    for language, expected in (("en", "connection refused"), ("zh-hans", "连接被拒绝")):
+        with translation.override(language), pytest.raises(FetchError) as caught:
+            fetch(url)
+        assert caught.value.kind == "connect"
+        assert expected in caught.value.message, caught.value.message
+    assert "connection refused" not in caught.value.message

@@ -151,7 +151,7 @@ def test_a_claim_that_is_never_run_expires_and_the_feed_is_due_again(alice):
     now = timezone.now()
     feed = _subscribed_feed(alice, "https://lost.example.org/feed")
     assert scheduling.feeds_claim_due(limit=10, now=now) == [feed.id]
-    later = now + timedelta(seconds=scheduling.CLAIM_LEASE_SECONDS + 1)
+    later = now + timedelta(seconds=scheduling.claim_lease_seconds() + 1)
     assert scheduling.feeds_claim_due(limit=10, now=later) == [feed.id]
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from feeds.models import Feed
 from reader import services
-from reader.errors import OpmlTooLarge
+from reader.errors import OpmlInvalid, OpmlTooLarge
 from reader.models import Category, ImportJob, Subscription
 from reader.opml import MAX_BYTES, feed_scheme_to_web, import_job_summary, parse_opml
 from reader.opml_scanner import decode_references, scan_tags
@@ -163,6 +163,37 @@ def test_the_summary_counts_first_fetches_that_failed_once_they_finish(alice):
     assert fetched["https://b.example.org/rss"] == "ok"
     assert fetched["https://q.example.org/feed?a=1&b=2"] == "pending"
     assert {o["title"] for o in summary.problems} >= {"Described", "Old ftp", "A web page"}
+
+
+def test_a_failed_first_fetch_is_reported_in_the_users_words_not_the_english_record(alice):
+    # The worker records a fetch failure once, in English, with a kind; the report words the
+    # kind in the reader's language, as the subscriptions page does.
+    job = run_import(alice, MESSY)
+    now = timezone.now()
+    Feed.objects.filter(url="https://d.example.org/rss").update(
+        last_fetched_at=now,
+        last_error="Could not connect to d.example.org: connection refused.",
+        last_error_kind="connect",
+        error_count=1,
+    )
+    Feed.objects.filter(url="https://b.example.org/rss").update(
+        last_fetched_at=now,
+        last_error="HTTP 404 Not Found: the server answered with an error.",
+        last_error_kind="http",
+        last_status=404,
+        error_count=1,
+    )
+    with translation.override("zh-hans"):
+        summary = import_job_summary(job)
+    reasons = {o["url"]: o["reason"] for o in summary.outlines if o["status"] == "fetch_failed"}
+    assert reasons == {
+        "https://d.example.org/rss": "Tidings 无法连接到该网站。",
+        "https://b.example.org/rss": "网站返回了错误。 (HTTP 404)",
+    }
+    with translation.override("en"):
+        summary = import_job_summary(job)
+    reasons = {o["url"]: o["reason"] for o in summary.outlines if o["status"] == "fetch_failed"}
+    assert reasons["https://d.example.org/rss"] == "Tidings could not connect to the site."
 
 
 def test_the_rest_job_carries_the_report_and_the_first_fetch_counts(alice):
@@ -317,3 +348,41 @@ def test_only_well_formed_files_skip_the_scanner():
     parsed = parse_opml(well_formed)
     assert (parsed.warning, parsed.feeds[0].title) == ("", "A & B")
     assert re.search(r"line 1\b", parse_opml(well_formed.replace(b"&amp;", b"&")).warning)
+
+
+def test_an_outline_cut_off_by_the_end_of_a_truncated_file_is_reported_not_subscribed(alice):
+    """A file cut in the middle of an address subscribed to the cut address (a 404 at best)."""
+    data = (
+        b'<?xml version="1.0"?>\n<opml version="2.0"><body>\n'
+        b'<outline type="rss" text="Whole" xmlUrl="https://w.example.org/feed.xml"/>\n'
+        b'<outline type="rss" text="Cut" xmlUrl="https://c.example.org/fe'
+    )
+    job = run_import(alice, data)
+    assert set(folders(alice)) == {"https://w.example.org/feed.xml"}
+    cut = next(e for e in job.report if e.get("title") == "Cut")
+    assert (cut["status"], cut["reason_code"], cut["line"]) == ("failed", "cut_off", 4)
+    assert cut["url"] == "https://c.example.org/fe"
+    summary = import_job_summary(job)
+    assert (summary.added, summary.failed) == (1, 1)
+    with translation.override("zh-hans"):
+        summary = import_job_summary(job)
+    reason = next(o["reason"] for o in summary.outlines if o.get("title") == "Cut")
+    assert reason.startswith("文件在这个大纲中间结束")
+
+
+@pytest.mark.parametrize(
+    ("name", "step"), [("opml-rssguard-2.opml", 7), ("opml-netnewswire-subs-nested.opml", 101)]
+)
+def test_no_cut_of_a_corpus_file_yields_an_address_the_file_does_not_hold(name, step):
+    """Property over cut points (every ``step``-th byte): each feed outline read from the
+    truncated file either has an address of the whole file or is marked cut."""
+    data = shared_path("corpus", "opml", name).read_bytes()
+    whole = {f.url for f in parse_opml(data).feeds}
+    assert whole
+    for end in range(0, len(data), step):
+        try:
+            feeds = parse_opml(data[:end]).feeds
+        except OpmlInvalid:  # cut before the opml element: refused as a whole
+            continue
+        for outline in feeds:
+            assert outline.cut or outline.url in whole, (end, outline)

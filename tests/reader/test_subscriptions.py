@@ -222,10 +222,14 @@ def test_a_new_subscriptions_first_refresh_goes_to_queue_interactive(
 def test_an_opml_import_and_the_scheduler_keep_queue_feeds(
     alice, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from feeds.tasks import refresh_feed_enqueue
+    from feeds import tasks
+    from feeds.tasks import refresh_due_feeds, refresh_feed_enqueue
     from reader.opml import opml_import_run, opml_import_start
 
     sent = _sent_queues(monkeypatch)
+    monkeypatch.setattr(
+        tasks.refresh_feeds, "apply_async", lambda *a, queue=None, **k: sent.append(queue)
+    )
     opml = (
         b'<?xml version="1.0"?><opml version="2.0"><body>'
         b'<outline type="rss" text="a" xmlUrl="https://feeds.example.org/a.xml"/>'
@@ -235,5 +239,8 @@ def test_an_opml_import_and_the_scheduler_keep_queue_feeds(
     with django_capture_on_commit_callbacks(execute=True):
         job = opml_import_start(user=alice, data=opml, enqueue=False)
         opml_import_run(job_id=job.pk)
-        refresh_feed_enqueue(feed_id=Feed.objects.first().pk)  # as refresh_due_feeds does
-    assert sent == ["feeds", "feeds", "feeds"]
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh_feed_enqueue(feed_id=Feed.objects.first().pk)  # queued already: not sent
+    Feed.objects.update(leased_until=None)  # the claims lapsed: the scheduler sends them
+    refresh_due_feeds()
+    assert sent == ["feeds"] * 4  # two for the import (a batch per feed), two for the scheduler

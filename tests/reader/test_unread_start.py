@@ -124,6 +124,20 @@ def test_the_note_is_in_chinese_too(client, alice):
     page = client.get(f"/reader/?show=unread&sub={sub.pk}").content.decode()
     assert "5 条较早的条目已标记为已读。" in page
     assert "将它们标记为未读" in page
+    assert "订阅时，可用“初始未读”选择哪些文章一开始为未读。" in page
+
+
+def test_the_note_names_the_setting_that_chose_it_and_links_to_it(client, alice):
+    feed = _feed_with_old_and_new()
+    sub = services.subscription_create(user=alice, url=feed.url)
+    client.force_login(alice)
+    page = client.get(f"/reader/?show=unread&sub={sub.pk}").content.decode()
+    note = page[page.index('class="older-read') :]
+    note = note[: note.index("</div>")]
+    assert "When you subscribe, “Unread at first” chooses which entries start unread." in note
+    assert 'href="/subscriptions/#add-unread-start"' in note
+    page = client.get("/subscriptions/").content.decode()
+    assert 'id="add-unread-start"' in page  # the link's target
 
 
 def test_an_old_subscription_says_nothing(client, alice):

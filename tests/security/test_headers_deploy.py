@@ -38,7 +38,7 @@ PROBE = r"""
 import json, django
 django.setup()
 from django.test import Client
-c = Client(HTTP_HOST="tidings.example.org")
+c = Client(HTTP_HOST="tidings.example.org", REMOTE_ADDR="203.0.113.5")  # a visitor
 plain = c.get("/healthz")
 r = c.get("/healthz", secure=True)
 from django.contrib.auth import authenticate

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import errno
 import http.cookiejar
 import socket
 import ssl
@@ -31,6 +32,7 @@ import urllib3
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from feeds.pipeline.fetch.decode import ACCEPT_ENCODING, decode_stream, decoders_for
@@ -225,8 +227,25 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+#: The socket errors a connection commonly fails with, in words of the active language (the
+#: C library's ``strerror`` is English whatever the reader's language).
+_SOCKET_REASONS = {
+    errno.ECONNREFUSED: gettext_lazy("connection refused"),
+    errno.ECONNRESET: gettext_lazy("connection reset by the server"),
+    errno.ECONNABORTED: gettext_lazy("connection aborted"),
+    errno.EHOSTUNREACH: gettext_lazy("no route to the server"),
+    errno.ENETUNREACH: gettext_lazy("network unreachable"),
+    errno.ETIMEDOUT: gettext_lazy("connection timed out"),
+}
+
+
 def _reason(chain: list[BaseException]) -> str:
+    """Why a connection failed, from the innermost ``OSError`` of ``chain``: a common
+    socket error in words of the active language (``_SOCKET_REASONS``), else the system's
+    lower-cased message, else the last exception's text."""
     for exc in reversed(chain):
+        if isinstance(exc, OSError) and exc.errno in _SOCKET_REASONS:
+            return str(_SOCKET_REASONS[exc.errno])
         if isinstance(exc, OSError) and exc.strerror:
             return exc.strerror.lower()
     return str(chain[-1]).split(": ")[-1] or type(chain[-1]).__name__

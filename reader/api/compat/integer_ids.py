@@ -44,3 +44,16 @@ def entry_id_from_integer(integer_id: int) -> int | None:
     if isinstance(integer_id, bool) or not 1 <= integer_id <= INTEGER_ID_MAX:
         return None
     return integer_id + ENTRY_ID_START - 1
+
+
+def entry_id_bound(integer_id: int) -> int:
+    """The entry id that bounds the same entries as the integer id ``integer_id`` does.
+
+    For comparisons an app makes with integer ids (Nextcloud News ``newestItemId``:
+    "every item with id <= n"; ``offset``: "ids below / above n"): an entry's integer id
+    is ``<= n`` exactly when its entry id is ``<= entry_id_bound(n)``, and the same holds
+    for ``<``, ``>`` and ``>=``. ``n`` is clamped to ``[0, INTEGER_ID_MAX]`` first, so
+    ``entry_id_bound(0)`` is below every entry and a huge ``n`` (newsboat sends 2**63 - 1
+    for "everything") bounds every entry an integer id can name.
+    """
+    return ENTRY_ID_START - 1 + max(0, min(int(integer_id), INTEGER_ID_MAX))

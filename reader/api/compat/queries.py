@@ -1,4 +1,5 @@
-"""Id-keyed reads that the Google Reader and Fever APIs need beyond ``reader.selectors``.
+"""Id-keyed reads and counts that the client APIs (Google Reader, Fever, Tiny Tiny RSS) need
+beyond ``reader.selectors``.
 
 They use the read verdict of ``reader.read_state`` (the rule lives there,
 once) and ``reader.selectors.entry_id_page`` (pages of bare ids: GReader
@@ -106,4 +107,17 @@ def visible_entry_count(*, user: Any) -> int:
     )
     with connection.cursor() as cur:
         cur.execute(sql, [user.pk, user.pk])
+        return int(cur.fetchone()[0])
+
+
+def starred_unread_count(*, user: Any) -> int:
+    """How many entries the user starred are unread (Tiny Tiny RSS's Starred counter); one
+    query over the user's starred state rows, with the read verdict of ``read_state``."""
+    sql = (
+        "SELECT COUNT(*) FROM reader_entrystate x JOIN feeds_entry e ON e.id = x.entry_id "
+        "LEFT JOIN reader_subscription s ON s.user_id = x.user_id AND s.feed_id = e.feed_id "
+        f"WHERE x.user_id = %s AND x.starred = TRUE AND NOT {IS_READ}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [user.pk])
         return int(cur.fetchone()[0])

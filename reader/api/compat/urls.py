@@ -1,5 +1,7 @@
 """Client APIs under /api/: Google Reader (/api/greader/ and FreshRSS's /api/greader.php/),
-Fever (/api/fever/) and the feed icons they advertise (/api/icons/<feed id>/<signature>/).
+Fever (/api/fever/), Tiny Tiny RSS (/api/ itself and /api/index.php; /tt-rss/api/ is routed
+in reader/project/urls.py) and the feed icons they advertise
+(/api/icons/<feed id>/<signature>/).
 
 Google Reader paths tolerate what FreshRSS tolerates: doubled and trailing slashes
 (``/api/greader//accounts/ClientLogin``), a duplicated ``/api/greader.php`` prefix, and the
@@ -10,9 +12,11 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from reader.api.compat import app_icons, atom, fever, greader
+from reader.api.compat import app_icons, atom, fever, greader, ttrss
 
 urlpatterns = [
+    path("", ttrss.api, name="ttrss"),
+    path("index.php", ttrss.api),
     path("fever/", fever.fever, name="fever"),
     path("fever", fever.fever),
     path("fever.php", fever.fever),

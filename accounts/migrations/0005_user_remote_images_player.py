@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_user_duplicates_highlights_displays'),
+        ('accounts', '0004_client_sessions'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('feeds', '0007_entry_trackers_removed'),
-        ('reader', '0010_unread_tail_index_first_seen'),
+        ('reader', '0011_read_state_change'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
