@@ -206,7 +206,7 @@ def for_apps(value: str, *, address: bool = False) -> str:
     With ``settings.MEDIA_PROXY_CLIENT_APIS`` on, media addresses go through the proxy as
     absolute URLs under ``settings.SITE_URL`` (apps fetch them from Tidings); off (the
     default), they stay as published, since some apps fetch and cache media themselves.
-    Used by the Google Reader, Fever and Miniflux faces.
+    Used by the Google Reader, Fever, Miniflux, Nextcloud News and Tiny Tiny RSS faces.
     """
     if not getattr(settings, "MEDIA_PROXY_CLIENT_APIS", False) or not value:
         return value
