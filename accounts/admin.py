@@ -34,6 +34,8 @@ class UserAdmin(DjangoUserAdmin):
                     "sort_order",
                     "mark_read_on_open",
                     "show_unread_only",
+                    "remote_images",
+                    "mark_read_when_played",
                 ),
             },
         ),

@@ -138,8 +138,14 @@ class PreferencesForm(forms.ModelForm):
             "show_unread_only",
             "merge_duplicates",  # duplicates across feeds
             "highlight_words",  # keyword highlights in titles
+            "remote_images",  # privacy: images through the media proxy, on a click, or never
+            "mark_read_when_played",  # the audio/video player
         )
-        widgets = {"theme": forms.RadioSelect, "sort_order": forms.RadioSelect}
+        widgets = {
+            "theme": forms.RadioSelect,
+            "sort_order": forms.RadioSelect,
+            "remote_images": forms.RadioSelect,
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -29,6 +29,13 @@ class User(AbstractUser):
         NEWEST = "newest", _("Newest first")
         OLDEST = "oldest", _("Oldest first")
 
+    class RemoteImages(models.TextChoices):
+        """Whether feed images load when an entry opens (docs/privacy.md)."""
+
+        ON = "on", _("Load images")
+        CLICK = "click", _("Load images after a click")
+        OFF = "off", _("Never load images")
+
     email = models.EmailField(_("email address"), blank=True)
     language = models.CharField(
         _("interface language"),
@@ -55,6 +62,13 @@ class User(AbstractUser):
         help_text=_("Separate words or phrases with commas."),
     )
     view_displays = models.JSONField(default=dict, blank=True, editable=False)
+    # Privacy and media: remote images, the podcast player.
+    remote_images = models.CharField(
+        _("images in entries"), max_length=8, choices=RemoteImages, default=RemoteImages.ON
+    )
+    mark_read_when_played = models.BooleanField(
+        _("mark an entry read when its audio or video has played to the end"), default=True
+    )
 
 
 class SignupMode(models.TextChoices):

@@ -22,6 +22,7 @@ MODULES = [
     "bench.load",  # 50 users over HTTP while 2 workers refresh 1,000 loopback feeds
     "bench.embedded",  # make run and compose's web+worker+beat: memory, OPML ingest, re-poll
     "bench.production",  # Celery workers on Redis + PostgreSQL: CPU per entry and per 304 poll
+    "bench.media",  # the media proxy: images per second against direct static serving
 ]
 
 

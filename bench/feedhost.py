@@ -1,9 +1,9 @@
 """A static feed server for benchmarks, in its own process so its CPU is not counted as ours.
 
-Serves the files of some folders on 127.0.0.1 like a plain web server would
-(nginx defaults: no compression): ``ETag`` and ``Last-Modified`` from the
-file's size and mtime, ``304 Not Modified`` for a matching ``If-None-Match``
-or ``If-Modified-Since``, HTTP/1.1 keep-alive. ``POST /_validators/off`` makes
+Serves the files of some folders on 127.0.0.1 like a plain web server would (feeds, and the
+images and audio of ``bench.media``; nginx defaults: no compression): ``ETag`` and
+``Last-Modified`` from the file's size and mtime, ``304 Not Modified`` for a matching
+``If-None-Match`` or ``If-Modified-Since``, HTTP/1.1 keep-alive. ``POST /_validators/off`` makes
 it ignore conditional headers (every answer a 200 with the same body: a feed
 that "changed" without new entries); ``POST /_validators/on`` restores them.
 
@@ -20,6 +20,9 @@ import urllib.request
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+# By file suffix; anything else is served as a feed (application/xml).
+CONTENT_TYPES = {".json": "application/json", ".png": "image/png", ".mp3": "audio/mpeg"}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -45,7 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         stat = file.stat()
         headers = {
-            "Content-Type": "application/json" if file.suffix == ".json" else "application/xml",
+            "Content-Type": CONTENT_TYPES.get(file.suffix, "application/xml"),
             "ETag": f'"{stat.st_size:x}-{int(stat.st_mtime):x}"',
             "Last-Modified": formatdate(int(stat.st_mtime), usegmt=True),
         }

@@ -125,6 +125,8 @@ class Entry(models.Model):
     enclosures = models.JSONField(default=list, blank=True)
     categories = models.JSONField(default=list, blank=True)
     thumbnail_url = models.URLField(max_length=2048, blank=True)
+    # Tracking pixels and tracking link parameters the sanitizer removed (feeds.pipeline.sanitize).
+    trackers_removed = models.PositiveSmallIntegerField(default=0)
     # The article extracted from ``url`` (feeds.fulltext), sanitized HTML,
     # stored once and shared by every reader; the error of the last failed extraction.
     full_content = models.TextField(blank=True)

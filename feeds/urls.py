@@ -1,8 +1,8 @@
-"""The WebSub callback: hubs verify subscriptions and push content here."""
+"""The WebSub callback (hubs verify subscriptions and push content here) and the media proxy."""
 
 from django.urls import path
 
-from feeds import websub_views
+from feeds import media_views, websub_views
 
 urlpatterns = [
     path(
@@ -10,4 +10,6 @@ urlpatterns = [
         websub_views.websub_callback,
         name="websub_callback",
     ),
+    # feeds.media_proxy.PATH_PREFIX: signed addresses of feed images, audio and video.
+    path("media/<str:signature>/<str:address>", media_views.media_proxy, name="media_proxy"),
 ]

@@ -324,3 +324,24 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PlaybackPosition(models.Model):
+    """Where ``user`` stopped in the audio or video of ``entry`` (its first playable enclosure).
+
+    ``position`` and ``duration`` are seconds (``duration`` null until the player knew it);
+    written by ``reader.services.playback_save`` every few seconds while playing and on pause.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playback_positions"
+    )
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="playback_positions")
+    position = models.FloatField(default=0.0, help_text="seconds")
+    duration = models.FloatField(null=True, blank=True, help_text="seconds")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "entry"], name="playback_user_entry_uniq")
+        ]

@@ -16,7 +16,12 @@ before it is stored. The rules are policies 4-6 of ``../shared/cases/README.md``
 - iframes survive only as YouTube (rewritten to youtube-nocookie.com, only
   ``start`` kept), Vimeo or ``settings.EMBED_EXTRA_HOSTS`` embeds, rebuilt with a
   fixed ``sandbox``/``loading``/``referrerpolicy`` and no children;
-- every link gets ``rel="noopener noreferrer nofollow"`` and ``target="_blank"``.
+- every link gets ``rel="noopener noreferrer nofollow"`` and ``target="_blank"``;
+- trackers are removed (``feeds.pipeline.trackers``): tracking pixels (1x1), hidden images
+  and images on listed tracker hosts before nh3 runs (``style`` and ``hidden`` are still there
+  to be read), tracking parameters (``utm_*``...) from link addresses while nh3 runs; the
+  number removed is what ``sanitize_html_counted`` returns with the HTML
+  (``Entry.trackers_removed``, shown as "3 trackers removed").
 
 Why nh3 and not bleach for the security boundary: bleach 6.4.0 is that
 project's final, end-of-life release, and measured on this machine it cleans
@@ -25,7 +30,7 @@ does not do, ``bleach.linkify`` of plain-text content (``text_to_html``); its
 output is then sanitized by nh3 like any other HTML.
 
 Sanitizing is idempotent: ``sanitize_html(sanitize_html(x, ...), ...) ==
-sanitize_html(x, ...)``.
+sanitize_html(x, ...)``, and the second pass removes no tracker.
 """
 
 from __future__ import annotations
@@ -33,19 +38,24 @@ from __future__ import annotations
 import contextvars
 import html
 import re
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import bleach
 import nh3
 from django.conf import settings
 
+from feeds.pipeline.trackers import is_tracking_image, strip_tracking_params
+
 __all__ = [
     "ALLOWED_ATTRIBUTES",
     "ALLOWED_TAGS",
+    "SanitizedHtml",
     "clean_url",
     "first_image_url",
     "html_to_text",
     "sanitize_html",
+    "sanitize_html_counted",
     "text_to_html",
     "text_to_linked_html",
 ]
@@ -176,6 +186,10 @@ _VIMEO_PATH_RE = re.compile(r"^/video/(\d{1,20})/?$")
 _START_RE = re.compile(r"(?:^|&)start=(\d{1,7})(?:&|$)")
 
 _base_url: contextvars.ContextVar[str] = contextvars.ContextVar("sanitize_base_url", default="")
+# Tracking parameters removed from links during one nh3 call (a one-item list per call).
+_links_cleaned: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "sanitize_links_cleaned", default=None
+)
 
 
 def clean_url(value: str, *, base_url: str = "", allow_mailto: bool = False) -> str:
@@ -273,7 +287,14 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     if attr in ("href", "src", "poster"):
         if tag == "iframe":
             return embed_src(value) or None
-        return clean_url(value, base_url=_base_url.get(), allow_mailto=tag == "a") or None
+        url = clean_url(value, base_url=_base_url.get(), allow_mailto=tag == "a")
+        if tag == "a" and url:
+            stripped = strip_tracking_params(url)
+            counter = _links_cleaned.get()
+            if stripped != url and counter is not None:
+                counter[0] += 1
+            url = stripped
+        return url or None
     if attr == "srcset":
         return _clean_srcset(value, _base_url.get()) or None
     if attr in ("width", "height"):
@@ -344,8 +365,19 @@ def _promoted(attrs: dict[str, str]) -> dict[str, str]:
     return attrs
 
 
-def _rebuild_media_tag(match: re.Match[str]) -> str:
-    attrs = _promoted(_parse_attributes(match.group(2)))
+def _rebuild_media_tag(match: re.Match[str], lazy: bool, base_url: str, removed: list[int]) -> str:
+    """One ``img``/``source`` tag of the raw input: removed when it is a tracker, lazy
+    attributes promoted when the fragment has any, else left exactly as it was."""
+    attrs = _parse_attributes(match.group(2))
+    if lazy:
+        attrs = _promoted(attrs)
+    if match.group(1).lower() == "img":
+        url = clean_url(attrs.get("src", ""), base_url=base_url)
+        if is_tracking_image(attrs, url):
+            removed[0] += 1
+            return ""
+    if not lazy:
+        return match.group(0)
     rendered = "".join(
         f' {name}="{html.escape(value, quote=True)}"'
         for name, value in attrs.items()
@@ -354,10 +386,17 @@ def _rebuild_media_tag(match: re.Match[str]) -> str:
     return f"<{match.group(1)}{rendered}>"
 
 
-def _promote_lazy_images(fragment: str) -> str:
-    if not _LAZY_HINT_RE.search(fragment):
-        return fragment
-    return _MEDIA_TAG_RE.sub(_rebuild_media_tag, fragment)
+def _prepare_images(fragment: str, base_url: str) -> tuple[str, int]:
+    """Remove tracking images and promote lazy ones, before nh3 (which still cleans the
+    result): returns the fragment and the number of images removed."""
+    lazy = bool(_LAZY_HINT_RE.search(fragment))
+    if not lazy and "<img" not in fragment.lower():
+        return fragment, 0
+    removed = [0]
+    prepared = _MEDIA_TAG_RE.sub(
+        lambda match: _rebuild_media_tag(match, lazy, base_url, removed), fragment
+    )
+    return prepared, removed[0]
 
 
 # --- iframes (after nh3) ----------------------------------------------------
@@ -376,26 +415,46 @@ def _rebuild_iframe(match: re.Match[str]) -> str:
     return f'<iframe src="{src}"{size} {IFRAME_FIXED_ATTRIBUTES}></iframe>'
 
 
-def sanitize_html(fragment: str, *, base_url: str) -> str:
-    """Sanitize an HTML fragment from a feed for storage and display.
+@dataclass(frozen=True, slots=True)
+class SanitizedHtml:
+    """What ``sanitize_html_counted`` returns: safe ``html`` and ``trackers_removed``, the
+    number of tracking images and of links with tracking parameters it cleaned."""
+
+    html: str
+    trackers_removed: int = 0
+
+
+def sanitize_html_counted(fragment: str, *, base_url: str) -> SanitizedHtml:
+    """Sanitize an HTML fragment from a feed, counting the trackers removed.
 
     ``fragment``: HTML text (str) as the feed published it, unsanitized.
     ``base_url``: absolute URL that relative URLs resolve against (innermost
     xml:base, else the item link for RSS/JSON Feed, else the feed URL; see
-    ``feeds.pipeline.parse``). Returns safe HTML (str, possibly ""). Pure and
-    thread-safe; never raises on hostile input. Policies 4-6 of
-    ``../shared/cases/README.md``; idempotent.
+    ``feeds.pipeline.parse``). Returns ``SanitizedHtml`` (html possibly ""). Pure
+    and thread-safe; never raises on hostile input. Policies 4-6 of
+    ``../shared/cases/README.md``; idempotent (a second pass removes nothing).
     """
     if not fragment:
-        return ""
-    token = _base_url.set(base_url or "")
+        return SanitizedHtml("")
+    base_url = base_url or ""
+    prepared, images_removed = _prepare_images(fragment, base_url)
+    links_cleaned = [0]
+    token = _base_url.set(base_url)
+    links_token = _links_cleaned.set(links_cleaned)
     try:
-        cleaned = _CLEANER.clean(_promote_lazy_images(fragment))
+        cleaned = _CLEANER.clean(prepared)
     finally:
+        _links_cleaned.reset(links_token)
         _base_url.reset(token)
     if "<iframe" in cleaned:
         cleaned = _IFRAME_RE.sub(_rebuild_iframe, cleaned)
-    return cleaned.strip()
+    return SanitizedHtml(cleaned.strip(), images_removed + links_cleaned[0])
+
+
+def sanitize_html(fragment: str, *, base_url: str) -> str:
+    """Sanitize an HTML fragment from a feed for storage and display: the HTML of
+    ``sanitize_html_counted`` (same arguments, same guarantees)."""
+    return sanitize_html_counted(fragment, base_url=base_url).html
 
 
 def text_to_linked_html(text: str) -> str:
@@ -451,18 +510,14 @@ def first_image_url(fragment: str, *, base_url: str) -> str:
     """URL of the first meaningful image of an HTML fragment, absolute http(s), or "".
 
     Applies the lazy-image promotion, resolves against ``base_url`` and skips
-    1x1 tracking pixels. One URL, never a srcset string (P14).
+    tracking images (1x1 pixels, hidden images, tracker hosts:
+    ``feeds.pipeline.trackers``). One URL, never a srcset string (P14).
     """
     if not fragment or "<img" not in fragment.lower():
         return ""
     for match in _IMG_RE.finditer(fragment):
         attrs = _promoted(_parse_attributes(match.group(1)))
-        if attrs.get("width", "").strip() in ("0", "1") or attrs.get("height", "").strip() in (
-            "0",
-            "1",
-        ):
-            continue
         url = clean_url(attrs.get("src", ""), base_url=base_url)
-        if url:
+        if url and not is_tracking_image(attrs, url):
             return url
     return ""

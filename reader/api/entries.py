@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from feeds.media_proxy import media_url_for, proxy_html
 from reader import selectors, services
 from reader.api.base import ApiView, UtcDateTimeField, id_field
 from reader.api.feeds import user_feed
@@ -46,7 +47,16 @@ ENTRY_EXAMPLE = {
     "read": False,
     "starred": True,
     "starred_at": "2026-11-29T11:00:00Z",
-    "enclosures": [{"url": "https://example.org/ep1.mp3", "type": "audio/mpeg", "length": 1234}],
+    "enclosures": [
+        {
+            "url": "https://tidings.example/media/3q2-7wAAAAAAAAAAAAAAAAAA/aHR0cHM6Ly9leGFtcGxlLm9yZy9lcDEubXAz",
+            "original_url": "https://example.org/ep1.mp3",
+            "type": "audio/mpeg",
+            "length": 1234,
+            "duration": 1830,
+        }
+    ],
+    "trackers_removed": 0,
     "tags": ["news"],
     "thumbnail_url": "",
     "full_content_fetched_at": None,
@@ -58,28 +68,51 @@ ENTRY_EXAMPLE = {
 class EnclosureSerializer(serializers.Serializer):
     """A media attachment (podcast audio, video, image)."""
 
-    url = serializers.CharField()
+    url = serializers.CharField(
+        help_text="Where to load it: through Tidings' media proxy unless MEDIA_PROXY is off."
+    )
+    original_url = serializers.CharField(help_text="The address the feed published.")
     type = serializers.CharField(allow_blank=True)
     length = serializers.IntegerField(allow_null=True, help_text="Bytes, when the feed says.")
+    duration = serializers.IntegerField(
+        allow_null=True, help_text="Seconds, when the feed says (itunes:duration, JSON Feed)."
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def api_origin(context: dict) -> str:
+    """``https://host`` of the API request in a serializer ``context`` ("" without one): media
+    addresses in API answers are absolute, for apps."""
+    request = context.get("request")
+    return request.build_absolute_uri("/").rstrip("/") if request is not None else ""
 
 
 @extend_schema_field(EnclosureSerializer(many=True))
 class EnclosuresField(serializers.Field):
-    """Enclosures normalized to ``{"url", "type", "length"}`` (length an int or null)."""
+    """Enclosures normalized to ``{"url", "original_url", "type", "length", "duration"}``."""
 
     def to_representation(self, value: Any) -> list[dict[str, Any]]:
-        """Keep well-formed items only."""
+        """Keep well-formed items only; ``url`` through the media proxy."""
         out = []
+        origin = api_origin(self.context)
         for item in value or []:
             if not isinstance(item, dict) or not item.get("url"):
                 continue
-            length = item.get("length")
-            try:
-                length = int(length) if length not in (None, "") else None
-            except (TypeError, ValueError):
-                length = None
+            url = str(item["url"])
             out.append(
-                {"url": str(item["url"]), "type": str(item.get("type") or ""), "length": length}
+                {
+                    "url": media_url_for(url, origin=origin),
+                    "original_url": url,
+                    "type": str(item.get("type") or ""),
+                    "length": _int_or_none(item.get("length")),
+                    "duration": _int_or_none(item.get("duration")),
+                }
             )
         return out
 
@@ -123,8 +156,13 @@ class EntryOutputSerializer(serializers.Serializer):
     )
     url = serializers.CharField(allow_blank=True)
     author = serializers.CharField(allow_blank=True)
-    summary = serializers.CharField(allow_blank=True, help_text="Sanitized HTML.")
-    content = serializers.SerializerMethodField(help_text="Sanitized HTML (null when not asked).")
+    summary = serializers.SerializerMethodField(
+        help_text="Sanitized HTML, media addresses through Tidings' media proxy."
+    )
+    content = serializers.SerializerMethodField(
+        help_text="Sanitized HTML, media addresses through Tidings' media proxy (null when "
+        "not asked)."
+    )
     published_at = UtcDateTimeField()
     updated_at = UtcDateTimeField(allow_null=True)
     created_at = UtcDateTimeField(help_text="When Tidings first saw it.")
@@ -133,7 +171,13 @@ class EntryOutputSerializer(serializers.Serializer):
     starred_at = UtcDateTimeField(allow_null=True)
     enclosures = EnclosuresField()
     tags = TagsField(source="categories")
-    thumbnail_url = serializers.CharField(allow_blank=True)
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="An image for the entry, through the media proxy (empty when none)."
+    )
+    trackers_removed = serializers.IntegerField(
+        default=0,
+        help_text="Tracking pixels and tracking link parameters the sanitizer removed.",
+    )
     # The extracted full article, when there is one, is the content.
     full_content_fetched_at = UtcDateTimeField(
         allow_null=True, help_text="When the full article was extracted (or last attempted)."
@@ -155,10 +199,21 @@ class EntryOutputSerializer(serializers.Serializer):
         None when the context omits it."""
         if not self.context.get("with_content", True):
             return None
-        return entry.full_content or entry.content or entry.summary
+        body = entry.full_content or entry.content or entry.summary
+        return proxy_html(body, origin=api_origin(self.context))
+
+    def get_summary(self, entry: Any) -> str:
+        """The summary, media addresses through the media proxy."""
+        return proxy_html(entry.summary, origin=api_origin(self.context))
+
+    def get_thumbnail_url(self, entry: Any) -> str:
+        """The thumbnail through the media proxy."""
+        return media_url_for(entry.thumbnail_url, origin=api_origin(self.context))
 
 
 extend_schema_field({"type": "string", "nullable": True})(EntryOutputSerializer.get_content)
+extend_schema_field({"type": "string"})(EntryOutputSerializer.get_summary)
+extend_schema_field({"type": "string"})(EntryOutputSerializer.get_thumbnail_url)
 
 
 class EntryListQuerySerializer(serializers.Serializer):

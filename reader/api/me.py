@@ -35,6 +35,13 @@ class PreferencesSerializer(serializers.Serializer):
     highlight_words = serializers.CharField(
         allow_blank=True, help_text="Comma-separated words highlighted in titles."
     )
+    remote_images = serializers.ChoiceField(
+        choices=["on", "click", "off"],
+        help_text="Images in entries: loaded (through the media proxy), after a click, or never.",
+    )
+    mark_read_when_played = serializers.BooleanField(
+        help_text="Mark an entry read when its audio or video has played to the end."
+    )
 
 
 class PreferencesInputSerializer(serializers.Serializer):
@@ -49,6 +56,8 @@ class PreferencesInputSerializer(serializers.Serializer):
     show_unread_only = serializers.BooleanField(required=False)
     merge_duplicates = serializers.BooleanField(required=False)
     highlight_words = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    remote_images = serializers.ChoiceField(choices=["on", "click", "off"], required=False)
+    mark_read_when_played = serializers.BooleanField(required=False)
 
 
 class MeOutputSerializer(serializers.Serializer):
@@ -84,6 +93,8 @@ _ME_EXAMPLE = {
         "show_unread_only": True,
         "merge_duplicates": False,
         "highlight_words": "rust, security",
+        "remote_images": "on",
+        "mark_read_when_played": True,
     },
 }
 

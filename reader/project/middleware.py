@@ -4,7 +4,8 @@ Django's ``LocaleMiddleware`` picks the language from the URL, cookie and
 Accept-Language; it runs before authentication, so this middleware (placed
 after ``AuthenticationMiddleware``) overrides it with the user's saved
 ``language`` when there is one. The user's ``timezone`` is activated so that
-dates in templates are shown in their local time.
+dates in templates are shown in their local time. The media proxy (``/media/``) is left
+alone: it answers the same bytes to everyone and must not load a session.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from feeds.media_proxy import PATH_PREFIX as MEDIA_PATH_PREFIX
 from reader.project.health import healthz
 from reader.user_language import user_language
 
@@ -32,6 +34,9 @@ class UserPreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(MEDIA_PATH_PREFIX):
+            # The media proxy reads no session: no query per image, no "Vary: Cookie".
+            return self.get_response(request)
         language = preferred_language(request)
         if language:
             translation.activate(language)

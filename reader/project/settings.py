@@ -331,16 +331,33 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# --- Privacy: the media proxy (docs/privacy.md) -------------------------------
+# Feed images, audio and video are loaded through Tidings (/media/<signature>/<address>), so
+# readers' addresses never reach publishers: "all" (every media URL), "http-only" (only http://
+# URLs, which an https Tidings could not show: mixed content) or "off".
+MEDIA_PROXY = env_str("MEDIA_PROXY", "all")
+if MEDIA_PROXY not in {"off", "http-only", "all"}:
+    raise ImproperlyConfigured(f"MEDIA_PROXY={MEDIA_PROXY!r}: use off, http-only or all")
+MEDIA_PROXY_MAX_BYTES = env_int("MEDIA_PROXY_MAX_BYTES", 512 * 1024 * 1024)  # per answer
+MEDIA_PROXY_TIMEOUT = env_int("MEDIA_PROXY_TIMEOUT", 600)  # seconds, one whole answer
+# The Google Reader, Fever and Miniflux APIs give apps proxied addresses too.
+MEDIA_PROXY_CLIENT_APIS = env_bool("MEDIA_PROXY_CLIENT_APIS", False)
+# Trackers: a file of extra tracker hosts (format of feeds/data/trackers/hosts.txt) added to the
+# shipped list; the sanitizer removes images on them at store time.
+TRACKER_HOSTS_FILE = env_str("TRACKER_HOSTS_FILE", "")
+_REMOTE_MEDIA = {"all": [], "http-only": ["https:"], "off": ["https:", "http:"]}[MEDIA_PROXY]
+
 # --- Web UI -------------------------------------------------------------
-# No inline script anywhere (script-src 'self'); feed images come from any
-# http(s) host; feed iframes (sanitized to known embed hosts) may be framed.
+# No inline script anywhere (script-src 'self'); feed images and media come from Tidings
+# itself under MEDIA_PROXY=all, else also from any https (http-only) or http(s) host (off);
+# feed iframes (sanitized to known embed hosts) may be framed.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https:", "http:"],
-        "media-src": ["'self'", "https:", "http:"],
+        "img-src": ["'self'", "data:", *_REMOTE_MEDIA],
+        "media-src": ["'self'", *_REMOTE_MEDIA],
         "frame-src": ["https:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -4,6 +4,7 @@
 * ``reader.selectors.cursors``: the one codec of the keyset cursors of every entry list.
 * ``reader.selectors.searching``: search of the user's entries.
 * ``reader.selectors.counts``: unread and starred counts.
+* ``reader.selectors.playback``: where a reader stopped in an entry's audio or video.
 * ``reader.selectors.subscriptions``: subscriptions, categories, OPML import jobs.
 * ``reader.selectors.sync``: entries in id order, entries changed since a time (sync APIs).
 
@@ -29,6 +30,7 @@ from reader.selectors.entries import (
     entry_id_page,
     entry_list,
 )
+from reader.selectors.playback import Playback, playback_get
 from reader.selectors.searching import SEARCH_CANDIDATES, SEARCH_WORK_MEM, entry_search
 from reader.selectors.subscriptions import (
     category_get,
@@ -48,6 +50,7 @@ __all__ = [
     "EntryFilters",
     "EntryPage",
     "EntryRef",
+    "Playback",
     "Sort",
     "Status",
     "category_get",
@@ -66,6 +69,7 @@ __all__ = [
     "entry_totals",
     "import_job_get",
     "import_job_list",
+    "playback_get",
     "subscription_get",
     "subscription_list",
     "unread_counts",

@@ -2,6 +2,7 @@
 
 * ``reader.services.subscriptions``: subscribe, update, unsubscribe; categories.
 * ``reader.services.marks``: read, kept-unread and starred marks, mark-all-read.
+* ``reader.services.playback``: where a reader stopped in an entry's audio or video.
 * ``reader.opml``: OPML import and export (re-exported here).
 
 Pages, the REST API, the Google Reader/Fever APIs, tasks and commands call these
@@ -21,6 +22,7 @@ from reader.services.marks import (
     mark_all_read,
     subscription_unread_older,
 )
+from reader.services.playback import MAX_PLAYBACK_SECONDS, playback_save
 from reader.services.subscriptions import (
     UNSET,
     category_create,
@@ -36,6 +38,7 @@ from reader.services.subscriptions import (
 
 __all__ = [
     "MAX_BATCH_IDS",
+    "MAX_PLAYBACK_SECONDS",
     "UNSET",
     "category_create",
     "category_delete",
@@ -49,6 +52,7 @@ __all__ = [
     "opml_export",
     "opml_import_run",
     "opml_import_start",
+    "playback_save",
     "subscription_create",
     "subscription_delete",
     "subscription_unread_older",

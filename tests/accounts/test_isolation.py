@@ -63,6 +63,7 @@ def _prefs(world: World, victim: Owned) -> dict:
         "sort_order": "oldest",
         "show_unread_only": "",
         "mark_read_on_open": "",
+        "remote_images": "off",
         # Fields a form must never accept for another user:
         "user": victim.user.pk,
         "id": victim.user.pk,

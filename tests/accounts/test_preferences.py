@@ -18,6 +18,8 @@ PREFS = {
     "sort_order": "oldest",
     "mark_read_on_open": "",  # unchecked
     "show_unread_only": "on",
+    "remote_images": "click",
+    "mark_read_when_played": "",  # unchecked
 }
 
 
@@ -44,6 +46,8 @@ def test_it_saves_every_preference(alice, alice_client):
     assert alice.sort_order == "oldest"
     assert alice.mark_read_on_open is False
     assert alice.show_unread_only is True
+    assert alice.remote_images == "click"
+    assert alice.mark_read_when_played is False
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,8 @@ def _calls(w: dict) -> list[tuple[str, str, dict | None]]:
         ("get", f"/api/v1/feeds/{feed}/", None),
         ("get", f"/api/v1/entries/{entry}/", None),
         ("patch", f"/api/v1/entries/{entry}/", {"read": True, "starred": True}),
+        ("get", f"/api/v1/entries/{entry}/playback/", None),
+        ("put", f"/api/v1/entries/{entry}/playback/", {"position": 12.5, "duration": 60}),
         ("get", f"/api/v1/entries/?subscription={sub}", None),
         ("get", f"/api/v1/entries/?feed={feed}", None),
         ("get", f"/api/v1/entries/?category={cat}", None),

@@ -147,9 +147,14 @@ def test_the_list_can_include_content_and_retrieve_always_does(api, data):
     entry = data["entries1"][1]
     body = api.get(f"/api/v1/entries/{entry.pk}/").json()
     assert body["content"] == entry.content
-    assert body["enclosures"] == [
-        {"url": entry.enclosures[0]["url"], "type": "audio/mpeg", "length": 12}
-    ]
+    (enclosure,) = body["enclosures"]
+    assert enclosure["original_url"] == entry.enclosures[0]["url"]
+    assert enclosure["url"].startswith("http://testserver/media/")  # MEDIA_PROXY=all
+    assert (enclosure["type"], enclosure["length"], enclosure["duration"]) == (
+        "audio/mpeg",
+        12,
+        None,
+    )
     assert body["tags"] == ["news"]
     assert body["published_at"].endswith("Z")
 

@@ -5,7 +5,10 @@ case tricks, raw-text and foreign-content elements, comments, broken nesting) go
 ``sanitize_html`` and ``text_to_html``. The output, parsed the way a browser parses it
 (html5lib, the WHATWG algorithm), must hold no script (nor other active) element, no ``on*``
 attribute, no javascript:/vbscript:/data: URL in any URL attribute, no ``style``; and sanitizing
-must be idempotent. Bounded and derandomized so it runs in CI in seconds.
+must be idempotent. The same holds for that output once the media proxy rewrote it for a
+reader (``feeds.media_proxy.proxy_html``, every mode and image choice), which may change only
+media addresses, each into a signed Tidings address of the sanitized one. Bounded and
+derandomized so it runs in CI in seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import html5lib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeds.media_proxy import proxy_html, url_from_media_path
 from feeds.pipeline.sanitize import sanitize_html, text_to_html
 
 BASE = "https://blog.example.org/2026/post.html"
@@ -145,3 +149,64 @@ def test_the_fuzzer_knows_what_an_unsafe_output_looks_like():
         except AssertionError:
             continue
         raise AssertionError(f"the judge let {bad!r} through")
+
+
+# Attribute values that look like media tags: the proxy's tag scanner must not be fooled.
+DECOYS = st.sampled_from(
+    [
+        '<a title="<img src=&quot;https://a.example/x.png&quot;>" href="https://a.example/">t</a>',
+        "<a title='<img ' href=\"https://a.example/\">t</a>",
+        '<abbr title="<video poster=x src=https://a.example/v.mp4>">v</abbr>',
+        '<img alt="<img src=https://evil.example/p.png>" src="https://a.example/ok.png">',
+        '<img alt=\'" src="https://evil.example/"\' src="https://a.example/ok2.png">',
+        '<picture><source srcset="https://a.example/1.png 1x, http://a.example/2.png 2x">'
+        '<img src="http://a.example/3.png"></picture>',
+    ]
+)
+MEDIA_ATTRS = {"src", "poster", "srcset", "data-src", "data-srcset"}
+
+
+def _elements(output: str) -> list:
+    fragment = html5lib.parseFragment(output, namespaceHTMLElements=False)
+    return [node for node in fragment.iter() if isinstance(node.tag, str)]
+
+
+def _media_addresses(node) -> list[str]:
+    urls = []
+    for name, value in node.attrib.items():
+        if name in MEDIA_ATTRS and node.tag in ("img", "source", "video", "audio"):
+            parts = value.split(",") if "srcset" in name else [value]
+            urls += [p.strip().split()[0] for p in parts if p.strip()]
+    return urls
+
+
+@FUZZ
+@given(
+    st.lists(st.one_of(HOSTILE_HTML, DECOYS, st.text(max_size=30)), max_size=6).map("".join),
+    st.sampled_from(["all", "http-only", "off"]),
+    st.sampled_from(["on", "click", "off"]),
+)
+def test_proxied_markup_stays_inert_and_changes_only_media_addresses(source, mode, images):
+    safe = sanitize_html(source, base_url=BASE)
+    rewritten = proxy_html(safe, mode=mode, images=images)
+    _assert_inert(rewritten)
+    before, after = _elements(safe), _elements(rewritten)
+    if images == "off":
+        before = [
+            n
+            for n in before
+            if not (n.tag == "img" or (n.tag == "source" and "srcset" in n.attrib))
+        ]
+    assert [n.tag for n in after] == [n.tag for n in before], (safe, rewritten)
+    for old, new in zip(before, after, strict=True):
+        plain = {k: v for k, v in old.attrib.items() if k not in MEDIA_ATTRS}
+        assert {
+            k: v for k, v in new.attrib.items() if k not in MEDIA_ATTRS | {"data-remote-image"}
+        } == plain
+        originals = _media_addresses(old)
+        for url in _media_addresses(new):
+            if url.startswith("/media/"):
+                _empty, _media, sig, address = url.split("/")
+                assert url_from_media_path(sig, address) in originals
+            else:
+                assert url in originals and mode != "all", (url, rewritten)

@@ -4,7 +4,9 @@ Modules: ``guard`` (address rules, resolver, check_url), ``transport`` (guarded 
 watchdog), ``decode`` (content codings), ``client`` (fetch), ``errors`` (FetchError, FetchResult).
 
 Every server-side request (feeds, discovery, icons, anything later) goes through :func:`fetch`
-(or :func:`post_form`, the guarded form POST of WebSub subscription requests, module ``post``).
+(or :func:`post_form`, the guarded form POST of WebSub subscription requests, module ``post``,
+or :func:`open_stream`, the guarded GET whose body is passed on in pieces for the media proxy,
+module ``stream``).
 
 - **SSRF guard** (cases/README.md rule 8): http/https only; the host is resolved once, *every*
   address is checked against :data:`BLOCKED_NETWORKS` (IPv6 forms embedding IPv4 are checked as that
@@ -44,6 +46,7 @@ from feeds.pipeline.fetch.decode import ACCEPT_ENCODING
 from feeds.pipeline.fetch.errors import FetchError, FetchResult
 from feeds.pipeline.fetch.guard import BLOCKED_NETWORKS, check_url, is_blocked_address
 from feeds.pipeline.fetch.post import post_form  # WebSub subscription requests
+from feeds.pipeline.fetch.stream import StreamedResponse, open_stream  # the media proxy
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -53,10 +56,12 @@ __all__ = [
     "MAX_REDIRECTS",
     "FetchError",
     "FetchResult",
+    "StreamedResponse",
     "check_url",
     "fetch",
     "is_blocked_address",
     "looks_like_challenge",
+    "open_stream",
     "parse_retry_after",
     "post_form",
 ]

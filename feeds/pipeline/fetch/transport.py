@@ -110,6 +110,26 @@ class Budget:
         self.done = True
         current_budget.reset(self._token)
 
+    def start(self) -> Budget:
+        """Watch this budget without entering it: for a response streamed after the call that
+        opened it returned (``stream``). Sockets are registered inside :meth:`registering`;
+        :meth:`finish` ends the watch."""
+        _WATCHDOG.watch(self)
+        return self
+
+    @contextlib.contextmanager
+    def registering(self) -> Iterator[Budget]:
+        """Within this block, new connections register their sockets with this budget."""
+        token = current_budget.set(self)
+        try:
+            yield self
+        finally:
+            current_budget.reset(token)
+
+    def finish(self) -> None:
+        """The fetch is over: the watchdog forgets this budget."""
+        self.done = True
+
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 

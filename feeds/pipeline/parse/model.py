@@ -54,7 +54,9 @@ class ParsedEntry:
       against (innermost xml:base; for RSS and JSON Feed without xml:base the
       item link; else the feed URL).
     - ``published``/``updated``: aware UTC datetimes or None (unparseable or absent).
-    - ``enclosures``: ``[{"url": str (absolute http(s)), "type": str, "length": int | None}]``.
+    - ``enclosures``: ``[{"url": str (absolute http(s)), "type": str, "length": int | None}]``,
+      with ``"duration"`` (int seconds) when the feed gives one (``itunes:duration``, JSON
+      Feed ``duration_in_seconds``).
     - ``categories``: plain-text strings, unique, in document order.
     - ``thumbnail_url``: absolute http(s) URL or "" (media:thumbnail, media:content
       image, itunes:image / JSON ``image``, else the first image of the content).

@@ -259,7 +259,9 @@ def _xml_entry(entry: Any, *, url: str, is_rss: bool) -> ParsedEntry:
         base_url=base,
         published=published,
         updated=updated,
-        enclosures=enclosures(entry.get("enclosures") or (), base),
+        enclosures=enclosures(
+            entry.get("enclosures") or (), base, duration=entry.get("itunes_duration")
+        ),
         categories=categories(
             tag.get("term") or tag.get("label") for tag in entry.get("tags") or ()
         ),

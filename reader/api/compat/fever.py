@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts import services as accounts
 from accounts.ratelimit import CredentialLock, RateLimited, account_of, client_ip
+from feeds.media_proxy import for_apps
 from feeds.models import Feed
 from feeds.pipeline.icons import icon_for_feed
 from reader import selectors, services
@@ -156,7 +157,7 @@ def _item(entry) -> dict[str, Any]:
         "feed_id": entry.feed_id,
         "title": entry.display_title,
         "author": entry.author,
-        "html": entry.content or entry.summary,
+        "html": for_apps(entry.content or entry.summary),
         "url": entry.url,
         "is_saved": int(entry.is_starred),
         "is_read": int(entry.is_read),

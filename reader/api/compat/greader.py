@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts import services as accounts
 from accounts.authentication import remember_client_password, remembered_client_password
 from accounts.ratelimit import CredentialLock, RateLimited, account_of, client_ip
+from feeds.media_proxy import for_apps
 from feeds.models import Entry
 from reader import selectors, services
 from reader.api.compat import app_icons, queries
@@ -490,7 +491,7 @@ def item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
         categories.append(READ)
     if entry.is_starred:
         categories.append(STARRED)
-    content = {"content": entry.content or entry.summary, "direction": "ltr"}
+    content = {"content": for_apps(entry.content or entry.summary), "direction": "ltr"}
     item = {
         "id": item_id_long(entry.pk),
         "crawlTimeMsec": _msec(entry.created_at),
@@ -510,7 +511,11 @@ def item_json(entry, labels: dict[int, str]) -> dict[str, Any]:
             "htmlUrl": entry.feed.site_url or entry.feed.url,
         },
         "enclosure": [
-            {"href": e.get("url", ""), "type": e.get("type", ""), **_length(e)}
+            {
+                "href": for_apps(e.get("url", ""), address=True),
+                "type": e.get("type", ""),
+                **_length(e),
+            }
             for e in (entry.enclosures or [])
             if e.get("url")
         ],

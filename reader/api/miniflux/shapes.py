@@ -26,6 +26,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from feeds.media_proxy import for_apps
 from feeds.pipeline.icons import icon_for_feed
 from reader.api.compat.integer_ids import integer_entry_id
 from reader.models import Subscription
@@ -123,7 +124,7 @@ def _enclosures(entry: Any, integer_id: int, user: Any) -> list[dict[str, Any]]:
                 "id": integer_id * ENCLOSURES_PER_ENTRY + position,
                 "user_id": user.pk,
                 "entry_id": integer_id,
-                "url": str(enclosure["url"]),
+                "url": for_apps(str(enclosure["url"]), address=True),
                 "mime_type": str(enclosure.get("type") or ""),
                 "size": size,
                 "media_progression": 0,
@@ -139,7 +140,7 @@ def entry_json(entry: Any, user: Any, feeds: dict[int, dict[str, Any]]) -> dict[
     user no longer follows (kept because starred) gets a feed object made from the feed.
     """
     integer_id = integer_entry_id(entry.pk)
-    content = entry.content or entry.summary
+    content = for_apps(entry.content or entry.summary)
     feed = feeds.get(entry.feed_id) or _unfollowed_feed_json(entry, user)
     return {
         "id": integer_id,

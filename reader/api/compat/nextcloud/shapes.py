@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Max, OuterRef, Subquery
 
+from feeds.media_proxy import for_apps
 from feeds.models import Entry
 from reader.api.compat.app_icons import icon_url
 from reader.api.compat.integer_ids import integer_entry_id
@@ -104,10 +105,10 @@ def item_json(entry: Entry) -> dict[str, Any]:
         "author": entry.author,
         "pubDate": _unix(entry.published_at),
         "updatedDate": None,
-        "body": body,
+        "body": for_apps(body),
         "enclosureMime": (enclosure.get("type") or None) if enclosure else None,
-        "enclosureLink": enclosure_link,
-        "mediaThumbnail": entry.thumbnail_url or None,
+        "enclosureLink": for_apps(enclosure_link, address=True) if enclosure_link else None,
+        "mediaThumbnail": for_apps(entry.thumbnail_url, address=True) or None,
         "mediaDescription": None,
         "feedId": entry.feed_id,
         "unread": not entry.is_read,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from feeds.media_proxy import for_apps
 from reader import selectors, services
 from reader.api.compat import queries
 from reader.api.compat.integer_ids import (
@@ -171,7 +172,7 @@ def attachments(entry: Any) -> list[dict[str, Any]]:
     return [
         {
             "id": n,
-            "content_url": e.get("url", ""),
+            "content_url": for_apps(e.get("url", ""), address=True),
             "content_type": e.get("type", "") or "",
             "title": "",
             "duration": "",
@@ -212,7 +213,7 @@ def headline_row(
         text = " ".join(strip_tags(html).split())
         row["excerpt"] = text[: min(excerpt, 2000)] + ("…" if len(text) > excerpt else "")
     if content:
-        row["content"] = html
+        row["content"] = for_apps(html)
     row.update(
         labels=[],
         feed_title=entry.subscription_title,
@@ -264,7 +265,7 @@ def get_article(call: Call) -> list[dict[str, Any]]:
             "feed_title": e.subscription_title,
             "note": None,
             "lang": e.feed.language,
-            "content": e.content or e.summary,
+            "content": for_apps(e.content or e.summary),
         }
         for e in entries
     ]
