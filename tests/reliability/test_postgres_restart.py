@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import psycopg
 import pytest
@@ -79,7 +80,14 @@ def test_requests_fail_cleanly_while_postgres_restarts_and_succeed_after(
         cluster.start()
         restarted = time.time()
         cluster.create_database()
-        env = {**project_env, **feed_server.child_env(), "DATABASE_URL": cluster.url}
+        env = {
+            **project_env,
+            **feed_server.child_env(),
+            "DATABASE_URL": cluster.url,
+            # Its own broker keys: a worker of another test (the browser tests' session worker)
+            # on the same Redis must not take this test's tasks to the test database.
+            "REDIS_KEY_PREFIX": f"pgrestart-{uuid.uuid4().hex[:8]}:",
+        }
         manage(env, "migrate", "--no-input", "-v0")
         seeded = manage(
             env, "shell", "-c", SEED % {"fresh": feed_server.url("/fresh.xml", host="127.0.0.1")}
